@@ -1,0 +1,260 @@
+// Package xmp builds and edits XMP packets (ISO 16684-1) for the AIGC label:
+// the TC260 property TC260:AIGC (namespace http://www.tc260.org.cn/ns/AIGC/1.0/)
+// whose text is the label's JSON. It knows no container: callers hand it the
+// packet bytes a container carries.
+//
+// Edits are textual and local. Set rewrites only the TC260:AIGC property (or
+// inserts one rdf:Description holding it); every other byte of an existing
+// packet — other namespaces, IPTC, EXIF and tiff properties, padding — is
+// kept as it was.
+package xmp
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// Namespace URIs.
+const (
+	NS    = "http://www.tc260.org.cn/ns/AIGC/1.0/"
+	RDFNS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+	// Prefix is the conventional prefix for NS.
+	Prefix = "TC260"
+	// Property is the local name of the label property.
+	Property = "AIGC"
+)
+
+// Error is a malformed packet.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return "xmp: " + e.Msg }
+
+// ErrNoRDF means the packet has no rdf:RDF element to hold a new property.
+var ErrNoRDF = errors.New("xmp: packet has no rdf:RDF element")
+
+// Value is one TC260:AIGC property found in a packet.
+type Value struct {
+	Text string // the property text, XML entities decoded
+	// Start and End delimit the bytes to replace: for the element form the
+	// whole element, for the attribute form the attribute (name, '=' and
+	// quoted value).
+	Start, End int
+	Attr       bool // attribute form
+}
+
+// Find returns every TC260:AIGC property in the packet, in element form
+// (<TC260:AIGC>{…}</TC260:AIGC>, also inside rdf:Alt/rdf:li) or attribute
+// form (TC260:AIGC="{…}"), whatever prefix the document binds to NS.
+func Find(packet []byte) ([]Value, error) {
+	body, base := trimPacket(packet)
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.Strict = false
+	var vals []Value
+	type open struct {
+		start int
+		aigc  bool
+		text  strings.Builder
+	}
+	var stack []*open
+	for {
+		off := int(d.InputOffset())
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return vals, &Error{Msg: fmt.Sprintf("malformed XML at byte %d: %v", base+off, err)}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			end := int(d.InputOffset())
+			for _, a := range t.Attr {
+				if a.Name.Space == NS && a.Name.Local == Property {
+					s, e := findAttr(body[off:end], NS, Property, body)
+					if s < 0 {
+						return vals, &Error{Msg: "cannot locate the TC260:AIGC attribute"}
+					}
+					vals = append(vals, Value{Text: a.Value, Start: base + off + s, End: base + off + e, Attr: true})
+				}
+			}
+			o := &open{start: off, aigc: t.Name.Space == NS && t.Name.Local == Property}
+			stack = append(stack, o)
+		case xml.CharData:
+			for _, o := range stack {
+				if o.aigc {
+					o.text.Write(t)
+				}
+			}
+		case xml.EndElement:
+			if len(stack) == 0 {
+				return vals, &Error{Msg: "unbalanced end tag"}
+			}
+			o := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if o.aigc {
+				vals = append(vals, Value{Text: strings.TrimSpace(o.text.String()),
+					Start: base + o.start, End: base + int(d.InputOffset())})
+			}
+		}
+	}
+	return vals, nil
+}
+
+// trimPacket returns the packet without its xpacket wrapper's surrounding
+// bytes outside the first '<' (some writers leave NULs and padding) and the
+// offset of the returned slice in packet.
+func trimPacket(p []byte) ([]byte, int) {
+	i := bytes.IndexByte(p, '<')
+	if i < 0 {
+		return nil, 0
+	}
+	j := bytes.LastIndexByte(p, '>')
+	if j < i {
+		return nil, 0
+	}
+	return p[i : j+1], i
+}
+
+var attrRE = regexp.MustCompile(`([A-Za-z_][-A-Za-z0-9_.]*):([A-Za-z_][-A-Za-z0-9_.]*)\s*=\s*("[^"]*"|'[^']*')`)
+
+// findAttr finds, inside the start tag tag, the attribute local whose prefix
+// is bound to ns somewhere in doc, and returns its byte range in tag.
+func findAttr(tag []byte, ns, local string, doc []byte) (int, int) {
+	for _, m := range attrRE.FindAllSubmatchIndex(tag, -1) {
+		prefix := string(tag[m[2]:m[3]])
+		if string(tag[m[4]:m[5]]) != local || prefix == "xmlns" {
+			continue
+		}
+		if bytes.Contains(doc, []byte("xmlns:"+prefix+`="`+ns+`"`)) ||
+			bytes.Contains(doc, []byte("xmlns:"+prefix+`='`+ns+`'`)) {
+			return m[0], m[1]
+		}
+	}
+	return -1, -1
+}
+
+// EscapeText escapes s for XML character data and attribute values.
+func EscapeText(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+	return r.Replace(s)
+}
+
+// escapeElement escapes s for element content, leaving quotes readable.
+func escapeElement(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}
+
+// New returns a fresh XMP packet holding only TC260:AIGC = value, with the
+// xpacket wrapper and no padding.
+func New(value string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n")
+	b.WriteString(`<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="aigcmark">` + "\n")
+	b.WriteString(` <rdf:RDF xmlns:rdf="` + RDFNS + `">` + "\n")
+	b.WriteString(description(value, "rdf"))
+	b.WriteString(" </rdf:RDF>\n</x:xmpmeta>\n")
+	b.WriteString(`<?xpacket end="w"?>`)
+	return b.Bytes()
+}
+
+func description(value, rdf string) string {
+	return "  <" + rdf + `:Description ` + rdf + `:about="" xmlns:` + Prefix + `="` + NS + `">` + "\n" +
+		"   <" + Prefix + ":" + Property + ">" + escapeElement(value) + "</" + Prefix + ":" + Property + ">\n" +
+		"  </" + rdf + ":Description>\n"
+}
+
+// Set returns a copy of packet with TC260:AIGC set to value. The first
+// existing property is rewritten in its own form (element text or attribute
+// value) and any further ones are removed, so the packet carries exactly one
+// label; with none, an rdf:Description holding the property is inserted
+// before </rdf:RDF>. Every other byte is kept. An empty or blank packet
+// gives New(value).
+func Set(packet []byte, value string) ([]byte, error) {
+	if len(bytes.TrimSpace(bytes.Trim(packet, "\x00"))) == 0 {
+		return New(value), nil
+	}
+	vals, err := Find(packet)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) == 0 {
+		at, rdf, err := rdfEnd(packet)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 0, len(packet)+len(value)+200)
+		out = append(out, packet[:at]...)
+		out = append(out, description(value, rdf)...)
+		out = append(out, ' ')
+		out = append(out, packet[at:]...)
+		return out, nil
+	}
+	var out bytes.Buffer
+	prev := 0
+	for i, v := range vals {
+		out.Write(packet[prev:v.Start])
+		if i == 0 {
+			orig := packet[v.Start:v.End]
+			if v.Attr {
+				eq := bytes.IndexByte(orig, '=')
+				q := orig[len(orig)-1]
+				out.Write(orig[:eq+1])
+				out.WriteByte(q)
+				out.WriteString(EscapeText(value))
+				out.WriteByte(q)
+			} else {
+				gt := bytes.IndexByte(orig, '>')
+				if orig[gt-1] == '/' { // <TC260:AIGC/>
+					name := bytes.TrimSpace(orig[1 : gt-1])
+					out.Write(orig[:gt-1])
+					out.WriteByte('>')
+					out.WriteString(escapeElement(value))
+					out.WriteString("</" + string(name) + ">")
+				} else {
+					lt := bytes.LastIndex(orig, []byte("</"))
+					out.Write(orig[:gt+1])
+					out.WriteString(escapeElement(value))
+					out.Write(orig[lt:])
+				}
+			}
+		}
+		prev = v.End
+	}
+	out.Write(packet[prev:])
+	return out.Bytes(), nil
+}
+
+// rdfEnd returns the offset of the </rdf:RDF> end tag and the prefix used
+// for the RDF namespace there.
+func rdfEnd(packet []byte) (int, string, error) {
+	body, base := trimPacket(packet)
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.Strict = false
+	for {
+		off := int(d.InputOffset())
+		tok, err := d.Token()
+		if err == io.EOF {
+			return 0, "", ErrNoRDF
+		}
+		if err != nil {
+			return 0, "", &Error{Msg: fmt.Sprintf("malformed XML at byte %d: %v", base+off, err)}
+		}
+		if e, ok := tok.(xml.EndElement); ok && e.Name.Space == RDFNS && e.Name.Local == "RDF" {
+			raw := body[off:d.InputOffset()]
+			name := strings.TrimSpace(strings.Trim(string(raw), "</>"))
+			prefix := "rdf"
+			if i := strings.IndexByte(name, ':'); i >= 0 {
+				prefix = name[:i]
+			} else {
+				return 0, "", &Error{Msg: "rdf:RDF uses a default namespace; cannot add a property"}
+			}
+			return base + off, prefix, nil
+		}
+	}
+}
