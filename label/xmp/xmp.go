@@ -230,6 +230,25 @@ func Set(packet []byte, value string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// Drop returns a copy of packet without its TC260:AIGC properties, every
+// other byte kept. Container writers call it only while moving a label from
+// a secondary XMP carrier into their primary carrier in the same write, so
+// that the output carries exactly one label; it is not a removal feature.
+func Drop(packet []byte) ([]byte, error) {
+	vals, err := Find(packet)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	prev := 0
+	for _, v := range vals {
+		out.Write(packet[prev:v.Start])
+		prev = v.End
+	}
+	out.Write(packet[prev:])
+	return out.Bytes(), nil
+}
+
 // rdfEnd returns the offset of the </rdf:RDF> end tag and the prefix used
 // for the RDF namespace there.
 func rdfEnd(packet []byte) (int, string, error) {

@@ -88,6 +88,23 @@ func TestSetEmptyAndNoRDF(t *testing.T) {
 	}
 }
 
+func TestDropKeepsOtherProperties(t *testing.T) {
+	with, err := Set([]byte(photoshop), label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Drop(with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals, _ := Find(out); len(vals) != 0 {
+		t.Fatalf("Drop left %+v", vals)
+	}
+	if !bytes.Contains(out, []byte("trainedAlgorithmicMedia")) || !bytes.Contains(out, []byte("<rdf:li>Jane</rdf:li>")) {
+		t.Fatalf("Drop lost other properties:\n%s", out)
+	}
+}
+
 func FuzzSet(f *testing.F) {
 	f.Add([]byte(photoshop))
 	f.Add(New(label))
