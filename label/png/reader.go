@@ -1,0 +1,77 @@
+package png
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/xmp"
+)
+
+// scanned is what a pass over the chunks learns.
+type scanned struct {
+	size   int64 // file size
+	found  []label.Found
+	xmpOff int64 // offset of the first XMP iTXt chunk, -1 if none
+}
+
+// scan walks every chunk, reads the labels and checks the CRCs of the
+// chunks it parses (IHDR and the carriers).
+func scan(r io.ReadSeeker) (*scanned, error) {
+	size, err := label.Size(r)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanned{size: size, xmpOff: -1}
+	_, err = walk(r, size, func(c chunk) error {
+		switch {
+		case c.typ == "IHDR":
+			_, err := readChunk(r, c, 13)
+			return err
+		case isText(c.typ):
+			kw, err := readKeyword(r, c)
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.typ == "iTXt" && kw == KeywordXMP:
+				t, err := readText(r, c)
+				if err != nil {
+					return err
+				}
+				vals, err := xmp.Find(t.value)
+				if err != nil {
+					return label.Corrupt(name, c.off, "%s %q: %v", c, kw, err)
+				}
+				if s.xmpOff < 0 {
+					s.xmpOff = c.off
+				}
+				for _, v := range vals {
+					s.found = append(s.found, label.NewFound(label.CarrierXMP,
+						fmt.Sprintf("iTXt chunk %q", kw), c.off, []byte(v.Text)))
+				}
+			case isAIGC(kw):
+				t, err := readText(r, c)
+				if err != nil {
+					return err
+				}
+				s.found = append(s.found, label.NewFound(label.CarrierPNGText,
+					fmt.Sprintf("%s chunk %q", c.typ, kw), c.off, t.value))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readText reads, checks and parses a textual chunk.
+func readText(r io.ReadSeeker, c chunk) (text, error) {
+	data, err := readChunk(r, c, label.MaxMetadata)
+	if err != nil {
+		return text{}, err
+	}
+	return parseText(c, data)
+}
