@@ -163,6 +163,7 @@ func Parse(data []byte) (l Label, wrapped bool, problems []Problem, err error) {
 		obj, wrapped = inner, true
 	}
 	seen := map[string]bool{}
+	var order []string
 	for i, k := range obj.keys {
 		raw := obj.vals[i]
 		p := l.field(k)
@@ -183,6 +184,7 @@ func Parse(data []byte) (l Label, wrapped bool, problems []Problem, err error) {
 				Message: fmt.Sprintf("key %q appears twice", k)})
 		}
 		seen[k] = true
+		order = append(order, k)
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			// Numbers and booleans are seen in the wild ("Label":1); keep their text.
@@ -205,7 +207,7 @@ func Parse(data []byte) (l Label, wrapped bool, problems []Problem, err error) {
 		problems = append(problems, Problem{Code: "missing-key", Severity: Error,
 			Message: "missing key(s) " + strings.Join(missing, ", ")})
 	}
-	if len(missing) == 0 && !inOrder(obj.keys) {
+	if len(missing) == 0 && !inOrder(order) {
 		problems = append(problems, Problem{Code: "key-order", Severity: Warning,
 			Message: "keys are not in the order Annex E gives"})
 	}

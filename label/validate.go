@@ -33,9 +33,16 @@ type Problem struct {
 	Code     string   `json:"code"`
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
+	Carrier  string   `json:"carrier,omitempty"` // the label's carrier, for problems of one label
 }
 
-func (p Problem) String() string { return p.Severity.String() + " " + p.Code + ": " + p.Message }
+func (p Problem) String() string {
+	s := p.Severity.String() + " " + p.Code + ": " + p.Message
+	if p.Carrier != "" {
+		s += " [" + p.Carrier + "]"
+	}
+	return s
+}
 
 // Mode selects how strictly Validate reads the "should" clauses of Annex E.
 type Mode int
@@ -102,7 +109,7 @@ func ApplyMode(ps []Problem, mode Mode) []Problem {
 	out := make([]Problem, len(ps))
 	for i, p := range ps {
 		switch p.Code {
-		case "unknown-key", "key-order", "key-case", "wrapped-form":
+		case "unknown-key", "key-order", "key-case":
 			p.Severity = Error
 		}
 		out[i] = p
