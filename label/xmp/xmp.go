@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -49,7 +50,9 @@ type Value struct {
 
 // Find returns every TC260:AIGC property in the packet, in element form
 // (<TC260:AIGC>{…}</TC260:AIGC>, also inside rdf:Alt/rdf:li) or attribute
-// form (TC260:AIGC="{…}"), whatever prefix the document binds to NS.
+// form (TC260:AIGC="{…}"), whatever prefix the document binds to NS, in
+// document order. A property nested inside another is part of the outer
+// one's value, not a property of its own, so the ranges never overlap.
 func Find(packet []byte) ([]Value, error) {
 	body, base := trimPacket(packet)
 	d := xml.NewDecoder(bytes.NewReader(body))
@@ -73,7 +76,14 @@ func Find(packet []byte) ([]Value, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			end := int(d.InputOffset())
+			inside := false // within a TC260:AIGC element: part of its value
+			for _, o := range stack {
+				inside = inside || o.aigc
+			}
 			for _, a := range t.Attr {
+				if inside {
+					break
+				}
 				if a.Name.Space == NS && a.Name.Local == Property {
 					s, e := findAttr(body[off:end], NS, Property, body)
 					if s < 0 {
@@ -82,7 +92,7 @@ func Find(packet []byte) ([]Value, error) {
 					vals = append(vals, Value{Text: a.Value, Start: base + off + s, End: base + off + e, Attr: true})
 				}
 			}
-			o := &open{start: off, aigc: t.Name.Space == NS && t.Name.Local == Property}
+			o := &open{start: off, aigc: !inside && t.Name.Space == NS && t.Name.Local == Property}
 			stack = append(stack, o)
 		case xml.CharData:
 			for _, o := range stack {
@@ -102,6 +112,7 @@ func Find(packet []byte) ([]Value, error) {
 			}
 		}
 	}
+	sort.Slice(vals, func(i, j int) bool { return vals[i].Start < vals[j].Start })
 	return vals, nil
 }
 

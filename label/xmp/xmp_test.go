@@ -105,6 +105,24 @@ func TestDropKeepsOtherProperties(t *testing.T) {
 	}
 }
 
+func TestNestedPropertiesAreOne(t *testing.T) {
+	in := `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:TC260="http://www.tc260.org.cn/ns/AIGC/1.0/"><TC260:AIGC>a<TC260:AIGC TC260:AIGC="b">c</TC260:AIGC></TC260:AIGC><TC260:AIGC>d</TC260:AIGC></rdf:Description></rdf:RDF></x:xmpmeta>`
+	vals, err := Find([]byte(in))
+	if err != nil || len(vals) != 2 || vals[0].End > vals[1].Start {
+		t.Fatalf("Find = %+v, %v", vals, err)
+	}
+	out, err := Set([]byte(in), label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals, _ := Find(out); len(vals) != 1 || vals[0].Text != label {
+		t.Fatalf("after Set: %+v\n%s", vals, out)
+	}
+	if _, err := Drop([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func FuzzSet(f *testing.F) {
 	f.Add([]byte(photoshop))
 	f.Add(New(label))
