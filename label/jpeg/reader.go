@@ -252,6 +252,20 @@ func parse(r io.ReadSeeker) (*layout, error) {
 // from. It looks in the last eoiWindow bytes first, since files often carry
 // trailers after EOI, and scans the rest only when that fails.
 func checkEOI(r io.ReadSeeker, from, size int64) error {
+	// Nearly every file ends with EOI: look at its last bytes before
+	// reading a larger window.
+	if size-from >= 2 {
+		if _, err := r.Seek(size-2, io.SeekStart); err != nil {
+			return err
+		}
+		var last [2]byte
+		if _, err := io.ReadFull(r, last[:]); err != nil {
+			return label.Truncated("jpeg", size-2, "file end")
+		}
+		if last == [2]byte{0xFF, markerEOI} {
+			return nil
+		}
+	}
 	start := max(from, size-eoiWindow)
 	if _, err := r.Seek(start, io.SeekStart); err != nil {
 		return err
