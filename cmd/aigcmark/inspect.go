@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aigcmark/aigcmark/cmd/internal/batch"
+	"github.com/aigcmark/aigcmark/cmd/internal/fileset"
+	"github.com/aigcmark/aigcmark/label"
+)
+
+type inspectOptions struct {
+	JSON   bool
+	Strict bool
+	Jobs   int
+}
+
+func inspectCommand() *cli.Command {
+	var o inspectOptions
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "report the metadata labels in files and how they comply",
+		ArgsUsage: "INPUT...",
+		Description: "For each file: the detected container, every AIGC label found with its carrier and\n" +
+			"fields, and compliance problems. Exits 3 when an input carries no label.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON},
+			&cli.BoolFlag{Name: "strict", Usage: "report departures from the recommended character set and key layout as errors", Destination: &o.Strict},
+			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "files read in parallel", Destination: &o.Jobs},
+		},
+		Action: func(c *cli.Context) error {
+			return runInspect(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// inspectReport is one line of `inspect --json`. Its shape is a contract
+// documented in README.md.
+type inspectReport struct {
+	Path      string          `json:"path"`
+	Format    *string         `json:"format"`
+	Labels    []labelReport   `json:"labels"`
+	Problems  []label.Problem `json:"problems"`
+	Compliant bool            `json:"compliant"`
+	Error     *string         `json:"error"`
+}
+
+type labelReport struct {
+	Carrier  string      `json:"carrier"`
+	Location string      `json:"location"`
+	Offset   int64       `json:"offset"`
+	Form     string      `json:"form"`
+	AIGC     label.Label `json:"aigc"`
+	Raw      string      `json:"raw"`
+}
+
+func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("inspect: no inputs")
+	}
+	if o.Jobs < 1 {
+		return usagef("inspect: --jobs must be at least 1")
+	}
+	mode := label.Lenient
+	if o.Strict {
+		mode = label.Strict
+	}
+	files := fileset.Expand(args)
+	var failed, unlabeled, checked int
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) inspectReport {
+		return inspectOne(files[i], mode)
+	}, func(i int, r inspectReport) {
+		checked++
+		if r.Error != nil {
+			failed++
+		} else if len(r.Labels) == 0 {
+			unlabeled++
+		}
+		if o.JSON {
+			_ = enc.Encode(r)
+			return
+		}
+		printInspect(stdout, r)
+		if r.Error != nil {
+			fmt.Fprintf(stderr, "%s: %s\n", r.Path, *r.Error)
+		}
+	})
+	if !o.JSON {
+		fmt.Fprintf(stderr, "inspected %d file(s): %d labeled, %d without a label, %d failed\n",
+			checked, checked-failed-unlabeled, unlabeled, failed)
+	}
+	switch {
+	case failed > 0 || checked < len(files):
+		return silentError{exitFailed}
+	case unlabeled > 0:
+		return silentError{exitNoLabel}
+	}
+	return nil
+}
+
+func inspectOne(in fileset.File, mode label.Mode) inspectReport {
+	r := inspectReport{Path: in.Path, Labels: []labelReport{}, Problems: []label.Problem{}}
+	fail := func(err error) inspectReport {
+		s := describe(err)
+		r.Error = &s
+		return r
+	}
+	if in.Err != nil {
+		return fail(in.Err)
+	}
+	f, format, err := openFormat(in.Path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	name := format.Name()
+	r.Format = &name
+	found, err := format.Read(f)
+	if err != nil {
+		return fail(err)
+	}
+	for _, x := range found {
+		form := "bare"
+		if x.Wrapped {
+			form = "wrapped"
+		}
+		r.Labels = append(r.Labels, labelReport{Carrier: x.Carrier, Location: x.Where, Offset: x.Offset,
+			Form: form, AIGC: x.Label, Raw: x.Raw})
+	}
+	r.Problems = append(r.Problems, label.Review(found, mode)...)
+	r.Compliant = len(found) > 0 && !label.HasErrors(r.Problems)
+	return r
+}
+
+func printInspect(w io.Writer, r inspectReport) {
+	if r.Error != nil {
+		return // reported on stderr
+	}
+	n := len(r.Labels)
+	status := "compliant"
+	if !r.Compliant {
+		status = "not compliant"
+	}
+	fmt.Fprintf(w, "%s: %s, %d label(s), %s\n", r.Path, *r.Format, n, status)
+	for _, l := range r.Labels {
+		where := l.Location
+		if l.Offset >= 0 {
+			where += fmt.Sprintf(" at offset %d", l.Offset)
+		}
+		fmt.Fprintf(w, "  %s label in %s (%s form)\n", l.Carrier, where, l.Form)
+		for i, k := range label.Keys {
+			fmt.Fprintf(w, "    %-19s%s\n", k+":", quoteIfNeeded(l.AIGC.Values()[i]))
+		}
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+}
+
+func quoteIfNeeded(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\n\"\\") {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	return s
+}
