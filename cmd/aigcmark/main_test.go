@@ -58,9 +58,9 @@ func decodeReports(t *testing.T, out string) []map[string]json.RawMessage {
 }
 
 type report struct {
-	Path      string  `json:"path"`
-	Format    *string `json:"format"`
-	Labels    []struct {
+	Path   string  `json:"path"`
+	Format *string `json:"format"`
+	Labels []struct {
 		Carrier string      `json:"carrier"`
 		Form    string      `json:"form"`
 		AIGC    label.Label `json:"aigc"`

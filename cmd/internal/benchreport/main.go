@@ -274,7 +274,9 @@ func run(ctx context.Context, o options) (err error) {
 			{Name: "aigcmark", Argv: each(`"$1" label --producer "$2" --quiet --out "$out" "$f" 2>/dev/null`, bin, o.Producer),
 				Check: func(ctx context.Context, out string) error { return checkSmall(ctx, bin, perFile, out, want, false) }},
 			{Name: "exiftool", MkOut: true, Argv: each(`exiftool -config "$1" -q -q "-XMP-TC260:AIGC=$2" -o "$out/" "$f"`, o.ExifConfig, string(exifLabel.JSON())),
-				Check: func(ctx context.Context, out string) error { return checkSmall(ctx, bin, perFile, out, exifLabel, true) }},
+				Check: func(ctx context.Context, out string) error {
+					return checkSmall(ctx, bin, perFile, out, exifLabel, true)
+				}},
 		},
 	})
 	for _, c := range []struct{ name, key, path, about string }{
