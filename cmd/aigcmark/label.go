@@ -82,6 +82,11 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		return usagef("label: --jobs must be at least 1")
 	}
 	files := fileset.Expand(args)
+	if o.Out != "" {
+		// An output folder inside an input folder holds earlier outputs:
+		// never label those again into a copy of themselves.
+		files = fileset.Outside(files, o.Out)
+	}
 	if (o.ProduceID != "" || o.PropagateID != "") && len(files) != 1 {
 		return usagef("label: --produce-id and --propagate-id name one piece of content, but %d files were given; leave them out to get a unique ID per file", len(files))
 	}

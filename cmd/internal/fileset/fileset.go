@@ -105,3 +105,21 @@ func CheckDistinct(files []File) error {
 	}
 	return nil
 }
+
+// Outside returns the files not inside the folder dir, keeping those named
+// explicitly on the command line.
+func Outside(files []File, dir string) []File {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return files
+	}
+	out := files[:0:0]
+	for _, f := range files {
+		p, err := filepath.Abs(f.Path)
+		if err == nil && !f.Explicit && strings.HasPrefix(p, abs+string(filepath.Separator)) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
