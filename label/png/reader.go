@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	labelexif "github.com/aigcmark/aigcmark/label/exif"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
@@ -15,6 +16,7 @@ type scanned struct {
 	size   int64 // file size
 	found  []label.Found
 	xmpOff int64 // offset of the first XMP iTXt chunk, -1 if none
+	exif   map[int64]bool // offsets of eXIf chunks whose UserComment holds a label
 }
 
 // scan walks every chunk, reads the labels and checks every chunk's CRC:
@@ -25,12 +27,25 @@ func scan(r io.ReadSeeker) (*scanned, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &scanned{size: size, xmpOff: -1}
+	s := &scanned{size: size, xmpOff: -1, exif: map[int64]bool{}}
 	_, err = walk(r, size, func(c chunk) error {
 		switch {
 		case c.typ == "IHDR":
 			_, err := readChunk(r, c, 13)
 			return err
+		case c.typ == "eXIf":
+			data, err := readChunk(r, c, label.MaxMetadata)
+			if err != nil {
+				return err
+			}
+			found, err := labelexif.Labels(data, c.dataOff(), "eXIf chunk UserComment")
+			if err != nil {
+				return err
+			}
+			if len(found) > 0 {
+				s.exif[c.off] = true
+				s.found = append(s.found, found...)
+			}
 		case isText(c.typ):
 			kw, err := readKeyword(r, c)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	labelexif "github.com/aigcmark/aigcmark/label/exif"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
@@ -19,7 +20,9 @@ import (
 //   - without one, a new uncompressed iTXt XMP chunk goes right after IHDR;
 //   - further XMP iTXt chunks lose their TC260:AIGC properties (xmp.Drop);
 //   - tEXt, zTXt and iTXt chunks with keyword AIGC are left out: their label
-//     moves into the XMP chunk.
+//     moves into the XMP chunk;
+//   - an eXIf chunk whose UserComment holds a label has the comment blanked
+//     in place (same length, so no EXIF offset moves).
 //
 // Bytes after IEND, if any, are copied unchanged.
 func write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
@@ -62,6 +65,19 @@ func write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 				_, err = dst.Write(appendChunk(nil, "iTXt", itxt(KeywordXMP, t.lang, t.translated, packet)))
 				return err
 			}
+		}
+		if s.exif[c.off] {
+			// The label moves into XMP: blank the UserComment in place, so
+			// no EXIF offset moves.
+			data, err := readChunk(src, c, label.MaxMetadata)
+			if err != nil {
+				return err
+			}
+			if _, err := labelexif.BlankLabels(data); err != nil {
+				return err
+			}
+			_, err = dst.Write(appendChunk(nil, "eXIf", data))
+			return err
 		}
 		if err := copyChunk(dst, src, c, buf); err != nil {
 			return err

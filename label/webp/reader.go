@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	labelexif "github.com/aigcmark/aigcmark/label/exif"
 	"github.com/aigcmark/aigcmark/label/riff"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
@@ -40,6 +41,7 @@ type file struct {
 	chunks []riff.Chunk
 	found  []label.Found
 	xmp    map[int][]byte // XMP packets, by index in chunks
+	exif   map[int][]byte // EXIF chunks whose UserComment holds a label, by index
 	vp8x   []byte         // the VP8X data; nil for a simple file
 	width  int            // canvas size
 	height int
@@ -55,7 +57,7 @@ func scan(r io.ReadSeeker) (*file, error) {
 	if rd.Header.ID != "RIFF" || rd.Header.Form != "WEBP" {
 		return nil, label.Corrupt(name, 0, "not a WebP file (%q form %q)", rd.Header.ID, rd.Header.Form)
 	}
-	f := &file{rd: rd, xmp: map[int][]byte{}}
+	f := &file{rd: rd, xmp: map[int][]byte{}, exif: map[int][]byte{}}
 	var loaded int64
 	image := -1 // index of the first VP8 or VP8L chunk
 	for {
@@ -92,6 +94,24 @@ func scan(r io.ReadSeeker) (*file, error) {
 		case idVP8, idVP8L:
 			if image < 0 {
 				image = i
+			}
+		case idEXIF:
+			loaded += c.Size
+			if loaded > label.MaxMetadata {
+				return nil, label.Unsupported(name, c.Offset, "metadata chunks hold more than %d bytes", label.MaxMetadata)
+			}
+			d, err := rd.ReadData(c, label.MaxMetadata)
+			if err != nil {
+				return nil, err
+			}
+			block, skip := exifBlock(d)
+			found, err := labelexif.Labels(block, c.Offset+8+int64(skip), "EXIF chunk UserComment")
+			if err != nil {
+				return nil, err
+			}
+			if len(found) > 0 {
+				f.exif[i] = d
+				f.found = append(f.found, found...)
 			}
 		case idXMP:
 			loaded += c.Size
@@ -175,6 +195,16 @@ func imageSize(id string, d []byte) (w, h int, alpha bool, msg string) {
 		return 0, 0, false, "unknown version"
 	}
 	return 1 + int(v&0x3fff), 1 + int(v>>14&0x3fff), v>>28&1 == 1, ""
+}
+
+// exifBlock returns the TIFF structure of an EXIF chunk and how many bytes
+// precede it: the container specification has the TIFF header first, but
+// some writers keep JPEG's "Exif\0\0" prefix.
+func exifBlock(d []byte) ([]byte, int) {
+	if bytes.HasPrefix(d, []byte("Exif\x00\x00")) {
+		return d[6:], 6
+	}
+	return d, 0
 }
 
 func uint24(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 }

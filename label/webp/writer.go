@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/aigcmark/aigcmark/label"
+	labelexif "github.com/aigcmark/aigcmark/label/exif"
 	"github.com/aigcmark/aigcmark/label/riff"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
@@ -21,7 +22,9 @@ import (
 // bytes kept. An existing XMP packet is edited with xmp.Set, keeping its
 // other properties (a label in any further XMP chunk is dropped); otherwise
 // a new XMP chunk goes after the image and EXIF chunks, in the order the
-// container specification gives. Every other chunk is copied byte for byte.
+// container specification gives. A label in the EXIF chunk's UserComment
+// is blanked in place (the label moves to XMP). Every other chunk is copied
+// byte for byte.
 func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 	f, err := scan(src)
 	if err != nil {
@@ -76,6 +79,20 @@ func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 				return label.Corrupt(name, c.Offset, "XMP chunk: %v", err)
 			}
 			out = append(out, riff.New(idXMP, p))
+		case idEXIF:
+			d, ok := f.exif[i]
+			if !ok {
+				out = append(out, riff.Copy(c))
+				break
+			}
+			// The label moves to XMP: blank the UserComment in place, so
+			// no EXIF offset moves.
+			d = append([]byte(nil), d...)
+			block, _ := exifBlock(d)
+			if _, err := labelexif.BlankLabels(block); err != nil {
+				return err
+			}
+			out = append(out, riff.New(idEXIF, d))
 		default:
 			out = append(out, riff.Copy(c))
 		}
