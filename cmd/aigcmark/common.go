@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/all"
@@ -49,12 +50,14 @@ func formatNames() string {
 	return s
 }
 
-// describe shortens an error about a file for a one-line message: the
-// os.PathError's own path is dropped, since the caller prints the path.
-func describe(err error) string {
+// describe shortens an error about the file path for a one-line message
+// that already starts with path: an os.PathError about path itself loses
+// its repeated path, and one about any other file (an output, a temporary
+// file) keeps it.
+func describe(err error, path string) string {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Op + ": " + pe.Err.Error()
+	if errors.As(err, &pe) && pe.Path == path {
+		return strings.Replace(err.Error(), pe.Error(), pe.Op+": "+pe.Err.Error(), 1)
 	}
 	return err.Error()
 }

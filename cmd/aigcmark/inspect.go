@@ -109,7 +109,7 @@ func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, st
 func inspectOne(in fileset.File, mode label.Mode) inspectReport {
 	r := inspectReport{Path: in.Path, Labels: []labelReport{}, Problems: []label.Problem{}}
 	fail := func(err error) inspectReport {
-		s := describe(err)
+		s := describe(err, in.Path)
 		r.Error = &s
 		return r
 	}

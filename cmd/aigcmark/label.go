@@ -128,7 +128,7 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 			}
 		case r.err != nil:
 			failed++
-			fmt.Fprintf(stderr, "%s: %s\n", f.Path, describe(r.err))
+			fmt.Fprintf(stderr, "%s: %s\n", f.Path, describe(r.err, f.Path))
 		default:
 			done++
 			total += r.bytes

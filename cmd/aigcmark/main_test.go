@@ -355,3 +355,14 @@ func globOut(out, dir string) []string {
 	m, _ := filepath.Glob(filepath.Join(out, dir, "*"))
 	return m
 }
+
+func TestOutputErrorsNameTheOutput(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	in := fixtures.Path("jpeg/plain.jpg")
+	code, _, stderr := runCLI(t, "label", "--producer", producer, "--out", filepath.Join(blocker, "out"), in)
+	if code != exitFailed || !strings.Contains(stderr, in+": ") || !strings.Contains(stderr, filepath.Join(blocker, "out")) {
+		t.Fatalf("exit %d; want a line for %s naming the output folder:\n%s", code, in, stderr)
+	}
+}

@@ -23,11 +23,11 @@ type File struct {
 func Create(target string, perm os.FileMode) (*File, error) {
 	dir := filepath.Dir(target)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("creating the folder for %s: %w", target, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.aigcmark-tmp")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("creating a temporary file for %s: %w", target, err)
 	}
 	if err := f.Chmod(perm); err != nil {
 		f.Close()
