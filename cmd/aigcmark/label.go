@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -66,6 +69,36 @@ type labelResult struct {
 	bytes   int64
 	skipped bool
 	err     error
+	// replaced describes the labels the input carried, "" when none.
+	replaced string
+}
+
+// replacedNote describes the labels a file carried before l replaced them,
+// naming producers other than l's: replacing another service's label is
+// worth a second look.
+func replacedNote(old []label.Found, l label.Label) string {
+	if len(old) == 0 {
+		return ""
+	}
+	var others []string
+	for _, f := range old {
+		if p := f.Label.ContentProducer; p != l.ContentProducer && !slices.Contains(others, p) {
+			others = append(others, p)
+		}
+	}
+	s := fmt.Sprintf("replaced %d earlier label(s)", len(old))
+	if len(others) > 0 {
+		s += fmt.Sprintf(" by ContentProducer %s", strings.Join(quoteAll(others), ", "))
+	}
+	return s
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr io.Writer) error {
@@ -111,7 +144,7 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 	}
 
 	start := time.Now()
-	var done, failed, skipped int
+	var done, failed, skipped, replacedOthers int
 	var total int64
 	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) labelResult {
 		if err := ctx.Err(); err != nil {
@@ -133,7 +166,14 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 			done++
 			total += r.bytes
 			if !o.Quiet {
-				fmt.Fprintf(stdout, "%s -> %s (%s, ProduceID %s)\n", f.Path, r.out, r.format, r.id)
+				note := ""
+				if r.replaced != "" {
+					note = "; " + r.replaced
+				}
+				fmt.Fprintf(stdout, "%s -> %s (%s, ProduceID %s%s)\n", f.Path, r.out, r.format, r.id, note)
+			}
+			if strings.Contains(r.replaced, "ContentProducer") {
+				replacedOthers++
 			}
 		}
 	})
@@ -142,6 +182,9 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 	fmt.Fprintf(stderr, "labeled %d file(s), %s in %s (%s/s)", done, humanBytes(total), el.Round(time.Millisecond), humanBytes(int64(float64(total)/el.Seconds())))
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "; %d skipped", skipped)
+	}
+	if replacedOthers > 0 {
+		fmt.Fprintf(stderr, "; %d carried another producer's label, now replaced", replacedOthers)
 	}
 	if failed > 0 {
 		fmt.Fprintf(stderr, "; %d failed", failed)
@@ -194,6 +237,14 @@ func labelOne(o labelOptions, in fileset.File) labelResult {
 	} else if t, err := filepath.EvalSymlinks(in.Path); err == nil {
 		target = t // replace the file a link points to, not the link
 	}
+	// What the file carried before, to say what was replaced.
+	old, err := format.Read(src)
+	if err != nil {
+		return labelResult{err: err}
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return labelResult{err: err}
+	}
 	id := o.ProduceID
 	if id == "" {
 		id = label.NewID()
@@ -214,7 +265,7 @@ func labelOne(o labelOptions, in fileset.File) labelResult {
 	if err := tmp.Commit(o.InPlace); err != nil {
 		return labelResult{err: err}
 	}
-	return labelResult{out: target, format: format.Name(), id: id, bytes: st.Size()}
+	return labelResult{out: target, format: format.Name(), id: id, bytes: st.Size(), replaced: replacedNote(old, l)}
 }
 
 // verifyOutput reads the written file back: it must be recognised as the

@@ -366,3 +366,18 @@ func TestOutputErrorsNameTheOutput(t *testing.T) {
 		t.Fatalf("exit %d; want a line for %s naming the output folder:\n%s", code, in, stderr)
 	}
 }
+
+func TestReplacingAnotherProducersLabelIsReported(t *testing.T) {
+	in := fixtures.Path("labeled/ffmpeg.mp4")
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "label", "--producer", "OTHER-SERVICE", "--out", out, in)
+	if code != exitOK || !strings.Contains(stdout, `replaced 1 earlier label(s) by ContentProducer "`+producer+`"`) ||
+		!strings.Contains(stderr, "1 carried another producer's label") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The same producer relabeling its own output is no news.
+	code, stdout, stderr = runCLI(t, "label", "--producer", "OTHER-SERVICE", "--out", filepath.Join(out, "again"), filepath.Join(out, "ffmpeg.mp4"))
+	if code != exitOK || strings.Contains(stdout, "ContentProducer") || strings.Contains(stderr, "another producer") {
+		t.Fatalf("relabel by the same producer: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
