@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/jpeg"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 var testLabel = label.Label{Label: "1", ContentProducer: "001191110108MA01KP2T5U10000", ProduceID: "abc-123",
@@ -212,7 +212,7 @@ func TestLoops(t *testing.T) {
 // TestExiftool reads UserComments written by exiftool (ASCII and, for
 // non-ASCII text, UNICODE), in both byte orders.
 func TestExiftool(t *testing.T) {
-	et := fixtures.NeedTool(t, "exiftool")
+	fixtures.NeedTool(t, "exiftool")
 	dir := t.TempDir()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
@@ -230,11 +230,7 @@ func TestExiftool(t *testing.T) {
 			if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Command(et, "-q", "-overwrite_original", "-ExifByteOrder="+tc.order,
-				"-EXIF:UserComment="+tc.value, p).CombinedOutput()
-			if err != nil {
-				t.Fatalf("exiftool: %v\n%s", err, out)
-			}
+			labeltest.Exiftool(t, "-q", "-overwrite_original", "-ExifByteOrder="+tc.order, "-EXIF:UserComment="+tc.value, p)
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
@@ -261,9 +257,8 @@ func TestExiftool(t *testing.T) {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out, err = exec.Command(et, "-s3", "-EXIF:UserComment", p).CombinedOutput()
-			if err != nil || strings.TrimSpace(string(out)) != "" {
-				t.Fatalf("exiftool after blanking: %q, %v", out, err)
+			if out := labeltest.Exiftool(t, "-s3", "-EXIF:UserComment", p); strings.TrimSpace(out) != "" {
+				t.Fatalf("exiftool after blanking: %q", out)
 			}
 		})
 	}

@@ -3,10 +3,8 @@ package flac
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"image"
 	"image/png"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/vorbis"
 )
 
@@ -26,24 +25,12 @@ var testLabel = label.Label{
 	PropagateID:       "flac-test-0001",
 }
 
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(fixtures.NeedTool(t, name), args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
-}
-
 // ffmpegFLAC encodes a second of a sine tone to FLAC with ffmpeg.
 func ffmpegFLAC(t *testing.T, dir string, extra ...string) string {
 	p := filepath.Join(dir, "in.flac")
 	args := append([]string{"-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
 		"-c:a", "flac", "-metadata", "title=Song"}, extra...)
-	run(t, "ffmpeg", append(args, "-y", p)...)
+	labeltest.RunTool(t, "ffmpeg", append(args, "-y", p)...)
 	return p
 }
 
@@ -58,23 +45,6 @@ func tinyPNG(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func writeFile(t *testing.T, in, out string, l label.Label) {
-	t.Helper()
-	src, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	if err := (Format{}).Write(dst, src, l); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func readFile(t *testing.T, p string) ([]label.Found, *stream) {
@@ -95,10 +65,6 @@ func readFile(t *testing.T, p string) ([]label.Found, *stream) {
 	return found, s
 }
 
-func md5Audio(t *testing.T, p string) string {
-	return run(t, "ffmpeg", "-v", "error", "-i", p, "-map", "0:a", "-f", "md5", "-")
-}
-
 // TestWriteWithTools labels FLAC files made by ffmpeg and metaflac and checks
 // the result with metaflac, flac, ffmpeg and ffprobe.
 func TestWriteWithTools(t *testing.T) {
@@ -117,19 +83,19 @@ func TestWriteWithTools(t *testing.T) {
 		}, 0, true, []string{"title=Song"}},
 		{"no comment no padding", func(t *testing.T, dir string) string {
 			p := ffmpegFLAC(t, dir)
-			run(t, "metaflac", "--remove", "--block-type=VORBIS_COMMENT,PADDING", "--dont-use-padding", p)
+			labeltest.RunTool(t, "metaflac", "--remove", "--block-type=VORBIS_COMMENT,PADDING", "--dont-use-padding", p)
 			return p
 		}, 0, false, nil},
 		{"metaflac tags padding seektable picture", func(t *testing.T, dir string) string {
 			p := ffmpegFLAC(t, dir)
-			run(t, "metaflac", "--remove", "--block-type=PADDING", "--dont-use-padding", p)
-			run(t, "metaflac", "--set-tag=ARTIST=Ünïcode", "--add-seekpoint=0.5s",
+			labeltest.RunTool(t, "metaflac", "--remove", "--block-type=PADDING", "--dont-use-padding", p)
+			labeltest.RunTool(t, "metaflac", "--set-tag=ARTIST=Ünïcode", "--add-seekpoint=0.5s",
 				"--import-picture-from="+tinyPNG(t, dir), "--add-padding=300", p)
 			return p
 		}, 0, true, []string{"title=Song", "ARTIST=Ünïcode"}},
 		{"labeled by metaflac twice", func(t *testing.T, dir string) string {
 			p := ffmpegFLAC(t, dir)
-			run(t, "metaflac", "--set-tag=AIGC="+other.String(), "--set-tag=aigc="+other.String(), p)
+			labeltest.RunTool(t, "metaflac", "--set-tag=AIGC="+other.String(), "--set-tag=aigc="+other.String(), p)
 			return p
 		}, 2, true, []string{"title=Song"}},
 		{"labeled by ffmpeg", func(t *testing.T, dir string) string {
@@ -139,7 +105,7 @@ func TestWriteWithTools(t *testing.T) {
 			long := other
 			long.ReservedCode1 = strings.Repeat("x", 500)
 			p := ffmpegFLAC(t, dir, "-metadata", "AIGC="+long.String())
-			run(t, "metaflac", "--remove", "--block-type=PADDING", "--dont-use-padding", p)
+			labeltest.RunTool(t, "metaflac", "--remove", "--block-type=PADDING", "--dont-use-padding", p)
 			return p
 		}, 1, false, []string{"title=Song"}},
 	} {
@@ -156,16 +122,14 @@ func TestWriteWithTools(t *testing.T) {
 				}
 			}
 			out := filepath.Join(dir, "out.flac")
-			writeFile(t, in, out, testLabel)
+			labeltest.WriteFile(t, Format{}, in, out, testLabel)
 
 			// Our reader: exactly one label, ours.
 			found, sOut := readFile(t, out)
-			if len(found) != 1 || found[0].Label != testLabel || found[0].Raw != testLabel.String() {
-				t.Fatalf("after Write: %+v", found)
-			}
+			labeltest.WantOne(t, found, testLabel, label.CarrierVorbisComment)
 			// The audio frames are byte for byte the same, at the same
 			// offset when padding absorbed the change.
-			a, b := mustRead(t, in), mustRead(t, out)
+			a, b := labeltest.ReadFile(t, in), labeltest.ReadFile(t, out)
 			if !bytes.Equal(a[sIn.audio:], b[sOut.audio:]) {
 				t.Fatal("audio frames differ")
 			}
@@ -178,7 +142,7 @@ func TestWriteWithTools(t *testing.T) {
 			}
 
 			// metaflac sees the label and the other comments.
-			list := run(t, "metaflac", "--list", "--block-type=VORBIS_COMMENT", out)
+			list := labeltest.RunTool(t, "metaflac", "--list", "--block-type=VORBIS_COMMENT", out)
 			if strings.Count(list, "AIGC=") != 1 || !strings.Contains(list, "AIGC="+testLabel.String()) {
 				t.Errorf("metaflac --list:\n%s", list)
 			}
@@ -187,37 +151,27 @@ func TestWriteWithTools(t *testing.T) {
 					t.Errorf("metaflac --list lost %q:\n%s", c, list)
 				}
 			}
-			if m1, m2 := run(t, "metaflac", "--show-md5sum", in), run(t, "metaflac", "--show-md5sum", out); m1 != m2 {
+			if m1, m2 := labeltest.RunTool(t, "metaflac", "--show-md5sum", in), labeltest.RunTool(t, "metaflac", "--show-md5sum", out); m1 != m2 {
 				t.Errorf("MD5 changed: %s -> %s", m1, m2)
 			}
 			if _, err := exec.LookPath("flac"); err == nil {
-				run(t, "flac", "-t", "-s", out)
+				labeltest.RunTool(t, "flac", "-t", "-s", out)
 			}
-			if m1, m2 := md5Audio(t, in), md5Audio(t, out); m1 != m2 {
+			if m1, m2 := labeltest.AudioMD5(t, in), labeltest.AudioMD5(t, out); m1 != m2 {
 				t.Errorf("decoded audio differs: %s vs %s", m1, m2)
 			}
-			tags := run(t, "ffprobe", "-v", "error", "-show_entries", "format_tags=AIGC", "-of", "default=nw=1:nk=1", out)
+			tags := labeltest.RunTool(t, "ffprobe", "-v", "error", "-show_entries", "format_tags=AIGC", "-of", "default=nw=1:nk=1", out)
 			if strings.TrimSpace(tags) != testLabel.String() {
 				t.Errorf("ffprobe AIGC tag = %q", tags)
 			}
 
 			// Relabeling our own output leaves one label.
 			again := filepath.Join(dir, "again.flac")
-			writeFile(t, out, again, other)
-			if found, _ := readFile(t, again); len(found) != 1 || found[0].Label != other {
-				t.Fatalf("relabel: %+v", found)
-			}
+			labeltest.WriteFile(t, Format{}, out, again, other)
+			found, _ = readFile(t, again)
+			labeltest.WantOne(t, found, other, label.CarrierVorbisComment)
 		})
 	}
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // otherBlocks returns the type byte and body of every block other than
@@ -292,17 +246,10 @@ func TestSynthetic(t *testing.T) {
 			if err != nil || len(found) != tc.nLabels {
 				t.Fatalf("Read = %d labels, %v", len(found), err)
 			}
-			var out bytes.Buffer
-			if err := (Format{}).Write(&out, bytes.NewReader(tc.in), testLabel); err != nil {
-				t.Fatal(err)
-			}
-			found, err = Format{}.Read(bytes.NewReader(out.Bytes()))
-			if err != nil || len(found) != 1 || found[0].Label != testLabel {
-				t.Fatalf("after Write: %+v, %v", found, err)
-			}
+			out := labeltest.WriteRead(t, Format{}, tc.in, testLabel, label.CarrierVorbisComment)
 			sIn, _ := scan(bytes.NewReader(tc.in))
-			sOut, _ := scan(bytes.NewReader(out.Bytes()))
-			if !bytes.Equal(tc.in[sIn.audio:], out.Bytes()[sOut.audio:]) {
+			sOut, _ := scan(bytes.NewReader(out))
+			if !bytes.Equal(tc.in[sIn.audio:], out[sOut.audio:]) {
 				t.Error("audio differs")
 			}
 			if tc.inPlace && sIn.audio != sOut.audio {
@@ -342,31 +289,14 @@ func TestBadInput(t *testing.T) {
 				tc.in = append([]byte{}, tc.in...)
 				tc.in[42] &^= 0x80
 			}
-			_, err := Format{}.Read(bytes.NewReader(tc.in))
-			var fe *label.FormatError
-			if !errors.As(err, &fe) || !errors.Is(err, label.ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Read error = %v, want a corrupt FormatError containing %q", err, tc.want)
-			}
-			if err := (Format{}).Write(io.Discard, bytes.NewReader(tc.in), testLabel); !errors.As(err, &fe) {
-				t.Fatalf("Write error = %v", err)
-			}
+			labeltest.Corrupt(t, Format{}, tc.in, tc.want)
 		})
 	}
 }
 
+// TestFixtures labels the committed sample FLAC files.
 func TestFixtures(t *testing.T) {
-	for _, p := range fixtures.All("flac") {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			if _, err := readFile(t, p); err == nil {
-				out := filepath.Join(t.TempDir(), "out.flac")
-				writeFile(t, p, out, testLabel)
-				found, _ := readFile(t, out)
-				if len(found) != 1 || found[0].Label != testLabel {
-					t.Fatalf("after Write: %+v", found)
-				}
-			}
-		})
-	}
+	labeltest.Fixtures(t, Format{}, "flac", testLabel, label.CarrierVorbisComment, nil)
 }
 
 func TestSniff(t *testing.T) {
@@ -378,41 +308,10 @@ func TestSniff(t *testing.T) {
 // TestLabeledFixtures reads the committed files labeled by other tools and
 // relabels them to exactly one label.
 func TestLabeledFixtures(t *testing.T) {
-	for _, p := range fixtures.All("labeled") {
-		if filepath.Ext(p) != ".flac" {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			found, err := Format{}.Read(bytes.NewReader(b))
-			if err != nil || len(found) != 1 || found[0].Label.Label != "1" || len(found[0].Problems) != 0 {
-				t.Fatalf("Read = %+v, %v", found, err)
-			}
-			var out bytes.Buffer
-			if err := (Format{}).Write(&out, bytes.NewReader(b), testLabel); err != nil {
-				t.Fatal(err)
-			}
-			found, err = Format{}.Read(bytes.NewReader(out.Bytes()))
-			if err != nil || len(found) != 1 || found[0].Label != testLabel {
-				t.Fatalf("after Write: %+v, %v", found, err)
-			}
-		})
-	}
-	for _, p := range fixtures.All("bad") {
-		if filepath.Ext(p) != ".flac" {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := (Format{}).Read(bytes.NewReader(b)); !errors.Is(err, label.ErrCorrupt) {
-				t.Fatalf("Read = %v, want a corrupt-file error", err)
-			}
-		})
-	}
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierVorbisComment, nil, ".flac")
+}
+
+// TestBadFixtures reads the committed corrupt files.
+func TestBadFixtures(t *testing.T) {
+	labeltest.BadFixtures(t, Format{}, ".flac")
 }

@@ -2,22 +2,16 @@ package gif
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/color/palette"
 	stdgif "image/gif"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
@@ -215,66 +209,14 @@ func sameFrames(t testing.TB, a, b *stdgif.GIF) {
 	}
 }
 
-func write(t testing.TB, in []byte, l label.Label) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	return out.Bytes()
-}
-
-func read(t testing.TB, in []byte) []label.Found {
-	t.Helper()
-	fs, err := Format{}.Read(bytes.NewReader(in))
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	return fs
-}
-
-func requireOne(t testing.TB, g []byte, l label.Label) {
-	t.Helper()
-	fs := read(t, g)
-	if len(fs) != 1 || fs[0].Carrier != label.CarrierXMP || fs[0].Label != l || fs[0].Raw != string(l.JSON()) {
-		t.Fatalf("Read = %+v, want exactly %v", fs, l)
-	}
-}
-
-func exiftool(t testing.TB, args ...string) string {
-	t.Helper()
-	et := fixtures.NeedTool(t, "exiftool")
-	out, err := exec.Command(et, append([]string{"-config", fixtures.ExiftoolConfig()}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("exiftool %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func writeTemp(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestSniff(t *testing.T) {
-	for _, tc := range []struct {
-		head string
-		want bool
-	}{
-		{"GIF89a\x01\x00", true},
-		{"GIF87a", true},
-		{"GIF88a", false},
-		{"GIF8", false},
-		{"\xff\xd8\xff", false},
-	} {
-		if got := (Format{}).Sniff([]byte(tc.head)); got != tc.want {
-			t.Errorf("Sniff(%q) = %v", tc.head, got)
-		}
-	}
+	labeltest.Sniff(t, Format{}, map[string]bool{
+		"GIF89a\x01\x00": true,
+		"GIF87a":         true,
+		"GIF88a":         false,
+		"GIF8":           false,
+		"\xff\xd8\xff":   false,
+	})
 }
 
 // TestWrite labels GIFs of various make-ups and checks that the output
@@ -301,8 +243,8 @@ func TestWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := write(t, tt.in, testLabel)
-			requireOne(t, out, testLabel)
+			out := labeltest.Write(t, Format{}, tt.in, testLabel)
+			labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
 			if string(out[:6]) != "GIF89a" {
 				t.Errorf("header %q", out[:6])
 			}
@@ -316,8 +258,8 @@ func TestWrite(t *testing.T) {
 			if !bytes.Equal(inRest, outRest) {
 				t.Fatal("bytes outside the XMP extension changed")
 			}
-			again := write(t, out, otherLabel)
-			requireOne(t, again, otherLabel)
+			again := labeltest.Write(t, Format{}, out, otherLabel)
+			labeltest.RequireOne(t, Format{}, again, otherLabel, label.CarrierXMP)
 			sameFrames(t, decodeAll(t, tt.in), decodeAll(t, again))
 		})
 	}
@@ -327,8 +269,8 @@ func TestWrite(t *testing.T) {
 // survive, with exiftool as the reader.
 func TestKeepsOtherXMP(t *testing.T) {
 	in := insertBefore(t, makeGIF(t, 2), isImageOrGCE, append(comment("hello"), xmpExt(t, otherXMP)...))
-	p := writeTemp(t, "out.gif", write(t, in, testLabel))
-	out := exiftool(t, "-S", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-XMP-iptcExt:DigitalSourceType",
+	p := labeltest.WriteTemp(t, "out.gif", labeltest.Write(t, Format{}, in, testLabel))
+	out := labeltest.Exiftool(t, "-S", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-XMP-iptcExt:DigitalSourceType",
 		"-Comment", "-GIF:AnimationIterations", "-GIF:FrameCount", "-Warning", p)
 	for _, want := range []string{
 		"AIGC: " + string(testLabel.JSON()),
@@ -360,21 +302,15 @@ func TestExiftool(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			// Ours, read by exiftool.
-			p := writeTemp(t, "ours.gif", write(t, tc.in, testLabel))
-			if got := exiftool(t, "-s3", "-XMP-TC260:AIGC", p); got != string(testLabel.JSON())+"\n" {
+			p := labeltest.WriteTemp(t, "ours.gif", labeltest.Write(t, Format{}, tc.in, testLabel))
+			if got := labeltest.Exiftool(t, "-s3", "-XMP-TC260:AIGC", p); got != string(testLabel.JSON())+"\n" {
 				t.Fatalf("exiftool reads %q", got)
 			}
 			// exiftool's, read by us.
-			q := writeTemp(t, "theirs.gif", tc.in)
-			exiftool(t, "-q", "-overwrite_original", "-XMP-TC260:AIGC="+string(otherLabel.JSON()), "-XMP-dc:Creator=Jane", q)
-			theirs, err := os.ReadFile(q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fs := read(t, theirs)
-			if len(fs) != 1 || fs[0].Label != otherLabel || fs[0].Carrier != label.CarrierXMP {
-				t.Fatalf("Read = %+v", fs)
-			}
+			q := labeltest.WriteTemp(t, "theirs.gif", tc.in)
+			labeltest.Exiftool(t, "-q", "-overwrite_original", "-XMP-TC260:AIGC="+string(otherLabel.JSON()), "-XMP-dc:Creator=Jane", q)
+			theirs := labeltest.ReadFile(t, q)
+			labeltest.RequireOne(t, Format{}, theirs, otherLabel, label.CarrierXMP)
 			i := bytes.Index(theirs, []byte("\x21\xff\x0bXMP DataXMP"))
 			j := bytes.Index(theirs, magic)
 			if i < 0 || j < 0 || theirs[j+len(magic)] != 0 {
@@ -382,11 +318,11 @@ func TestExiftool(t *testing.T) {
 			}
 			sameFrames(t, decodeAll(t, tc.in), decodeAll(t, theirs))
 			// Relabeled: one label, dc:creator kept.
-			out := write(t, theirs, testLabel)
-			requireOne(t, out, testLabel)
+			out := labeltest.Write(t, Format{}, theirs, testLabel)
+			labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
 			sameFrames(t, decodeAll(t, tc.in), decodeAll(t, out))
-			r := writeTemp(t, "relabeled.gif", out)
-			got := exiftool(t, "-S", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-Warning", r)
+			r := labeltest.WriteTemp(t, "relabeled.gif", out)
+			got := labeltest.Exiftool(t, "-S", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-Warning", r)
 			if got != "AIGC: "+string(testLabel.JSON())+"\nCreator: Jane\n" {
 				t.Fatalf("exiftool reads:\n%s", got)
 			}
@@ -426,64 +362,26 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Format{}.Read(bytes.NewReader([]byte(tt.in)))
-			var fe *label.FormatError
-			if !errors.As(err, &fe) || fe.Format != "gif" || !errors.Is(err, label.ErrCorrupt) {
-				t.Fatalf("Read error = %v, want a corrupt gif FormatError", err)
-			}
-			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("error %q does not say %q", err, tt.msg)
-			}
-			if err := (Format{}).Write(&bytes.Buffer{}, bytes.NewReader([]byte(tt.in)), testLabel); err == nil {
-				t.Fatal("Write: no error")
-			}
+			labeltest.Corrupt(t, Format{}, []byte(tt.in), tt.msg)
 		})
 	}
 }
 
-// TestFixtures labels the committed sample GIFs, if any: the output
-// carries one label, decodes to the same frames, and exiftool reads every
-// other tag as before.
+// TestFixtures labels the committed sample GIFs: the output carries one
+// label, decodes to the same frames, and exiftool reads every other tag as
+// before.
 func TestFixtures(t *testing.T) {
-	for _, p := range fixtures.All("gif") {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			in, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			read(t, in)
-			out := write(t, in, testLabel)
-			requireOne(t, out, testLabel)
-			sameFrames(t, decodeAll(t, in), decodeAll(t, out))
-			before := exiftoolTags(t, writeTemp(t, "in.gif", in))
-			after := exiftoolTags(t, writeTemp(t, "out.gif", out))
-			if after["XMP-TC260:AIGC"] != string(testLabel.JSON()) {
-				t.Errorf("exiftool reads AIGC %q", after["XMP-TC260:AIGC"])
-			}
-			for k, v := range before {
-				if k != "XMP-TC260:AIGC" && k != "GIF:GIFVersion" && after[k] != v {
-					t.Errorf("exiftool %s: %q, was %q", k, after[k], v)
-				}
-			}
-		})
-	}
-}
-
-// exiftoolTags returns every tag exiftool reads, as group:name → value,
-// without the file system's and exiftool's own.
-func exiftoolTags(t testing.TB, p string) map[string]string {
-	t.Helper()
-	var m []map[string]any
-	if err := json.Unmarshal([]byte(exiftool(t, "-j", "-G1", "-a", "-s", "-b", p)), &m); err != nil || len(m) != 1 {
-		t.Fatalf("exiftool -j: %v", err)
-	}
-	out := map[string]string{}
-	for k, v := range m[0] {
-		switch strings.SplitN(k, ":", 2)[0] {
-		case "System", "ExifTool", "File", "SourceFile", "Composite":
-			continue
+	labeltest.Fixtures(t, Format{}, "gif", testLabel, label.CarrierXMP, func(t *testing.T, in, out []byte) {
+		sameFrames(t, decodeAll(t, in), decodeAll(t, out))
+		before := labeltest.ExiftoolTags(t, labeltest.WriteTemp(t, "in.gif", in))
+		after := labeltest.ExiftoolTags(t, labeltest.WriteTemp(t, "out.gif", out))
+		if after["XMP-TC260:AIGC"] != string(testLabel.JSON()) {
+			t.Errorf("exiftool reads AIGC %q", after["XMP-TC260:AIGC"])
 		}
-		out[k] = fmt.Sprint(v)
-	}
-	return out
+		for k, v := range before {
+			if k != "XMP-TC260:AIGC" && k != "GIF:GIFVersion" && after[k] != v {
+				t.Errorf("exiftool %s: %q, was %q", k, after[k], v)
+			}
+		}
+	})
 }

@@ -1,12 +1,10 @@
 package jpeg
 
 import (
-	"bytes"
-	"os"
 	"testing"
 
-	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 func fuzzSeeds(f *testing.F) {
@@ -21,42 +19,18 @@ func fuzzSeeds(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	for _, p := range fixtures.All("jpeg") {
-		if st, err := os.Stat(p); err == nil && st.Size() <= 256<<10 {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b)
-			}
-		}
-	}
+	labeltest.SeedFixtures(f, Format{})
 }
 
 // FuzzRead checks that no input makes Read panic.
 func FuzzRead(f *testing.F) {
 	fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, in []byte) {
-		_, _ = Format{}.Read(bytes.NewReader(in))
-	})
+	labeltest.FuzzRead(f, Format{})
 }
 
 // FuzzRoundTrip checks that when Read and Write succeed, the output
 // carries exactly the label written.
 func FuzzRoundTrip(f *testing.F) {
 	fuzzSeeds(f)
-	l := label.Label{Label: "1", ContentProducer: "p", ProduceID: "id"}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if _, err := (Format{}).Read(bytes.NewReader(in)); err != nil {
-			return
-		}
-		var out bytes.Buffer
-		if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-			return
-		}
-		fs, err := Format{}.Read(bytes.NewReader(out.Bytes()))
-		if err != nil {
-			t.Fatalf("Read of output: %v", err)
-		}
-		if len(fs) != 1 || fs[0].Label != l {
-			t.Fatalf("output has %d labels: %+v", len(fs), fs)
-		}
-	})
+	labeltest.FuzzRoundTrip(f, Format{}, label.Label{Label: "1", ContentProducer: "p", ProduceID: "id"}, label.CarrierXMP)
 }

@@ -3,20 +3,16 @@ package jpeg
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	stdjpeg "image/jpeg"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
@@ -201,70 +197,14 @@ func samePixels(a, b *image.YCbCr) bool {
 		bytes.Equal(a.Y, b.Y) && bytes.Equal(a.Cb, b.Cb) && bytes.Equal(a.Cr, b.Cr)
 }
 
-func write(t testing.TB, in []byte, l label.Label) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	return out.Bytes()
-}
-
-func read(t testing.TB, in []byte) []label.Found {
-	t.Helper()
-	fs, err := Format{}.Read(bytes.NewReader(in))
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	return fs
-}
-
-// requireOne checks that j carries exactly the label l, in XMP.
-func requireOne(t testing.TB, j []byte, l label.Label) {
-	t.Helper()
-	fs := read(t, j)
-	if len(fs) != 1 {
-		t.Fatalf("Read found %d labels, want 1: %+v", len(fs), fs)
-	}
-	if fs[0].Carrier != label.CarrierXMP || fs[0].Label != l || fs[0].Wrapped || fs[0].Raw != string(l.JSON()) {
-		t.Fatalf("Read = %+v, want %v in XMP", fs[0], l)
-	}
-}
-
-func exiftool(t testing.TB, args ...string) string {
-	t.Helper()
-	et := fixtures.NeedTool(t, "exiftool")
-	out, err := exec.Command(et, append([]string{"-config", fixtures.ExiftoolConfig()}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("exiftool %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func writeTemp(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestSniff(t *testing.T) {
-	for _, tc := range []struct {
-		head string
-		want bool
-	}{
-		{"\xff\xd8\xff\xe0", true},
-		{"\xff\xd8\xff", true},
-		{"\xff\xd8", false},
-		{"\x89PNG\r\n", false},
-		{"", false},
-	} {
-		if got := (Format{}).Sniff([]byte(tc.head)); got != tc.want {
-			t.Errorf("Sniff(%q) = %v", tc.head, got)
-		}
-	}
+	labeltest.Sniff(t, Format{}, map[string]bool{
+		"\xff\xd8\xff\xe0": true,
+		"\xff\xd8\xff":     true,
+		"\xff\xd8":         false,
+		"\x89PNG\r\n":      false,
+		"":                 false,
+	})
 }
 
 // TestWrite labels JPEGs of various make-ups and checks the output carries
@@ -296,8 +236,8 @@ func TestWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := write(t, tt.in, testLabel)
-			requireOne(t, out, testLabel)
+			out := labeltest.Write(t, Format{}, tt.in, testLabel)
+			labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
 			if !samePixels(decode(t, tt.in), decode(t, out)) {
 				t.Fatal("pixels differ after Write")
 			}
@@ -314,8 +254,8 @@ func TestWrite(t *testing.T) {
 				t.Fatal("bytes outside the XMP segment changed")
 			}
 			// Writing again replaces the label and keeps the rest.
-			again := write(t, out, otherLabel)
-			requireOne(t, again, otherLabel)
+			again := labeltest.Write(t, Format{}, out, otherLabel)
+			labeltest.RequireOne(t, Format{}, again, otherLabel, label.CarrierXMP)
 			againRest, _ := withoutXMP(t, again)
 			if !bytes.Equal(againRest, outRest) {
 				t.Fatal("relabeling changed bytes outside the XMP segment")
@@ -329,8 +269,8 @@ func TestWrite(t *testing.T) {
 func TestExiftoolReadsOutput(t *testing.T) {
 	in := insertAfterSOI(baseJPEG(t), jfif, exifSeg(userComment("Shot on a phone")), iccSeg, xmpSeg(otherXMP),
 		seg(0xFE, []byte("a comment")))
-	p := writeTemp(t, "out.jpg", write(t, in, testLabel))
-	out := exiftool(t, "-S", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-XMP-photoshop:City",
+	p := labeltest.WriteTemp(t, "out.jpg", labeltest.Write(t, Format{}, in, testLabel))
+	out := labeltest.Exiftool(t, "-S", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-XMP-photoshop:City",
 		"-XMP-iptcExt:DigitalSourceType", "-EXIF:Make", "-EXIF:UserComment", "-ICC_Profile:ProfileClass",
 		"-File:Comment", "-Warning", "-Error", p)
 	for _, want := range []string{
@@ -369,13 +309,10 @@ func TestExiftoolWritten(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := writeTemp(t, "in.jpg", insertAfterSOI(baseJPEG(t), jfif))
-			exiftool(t, append([]string{"-q", "-overwrite_original"}, append(tt.args, p)...)...)
-			in, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fs := read(t, in)
+			p := labeltest.WriteTemp(t, "in.jpg", insertAfterSOI(baseJPEG(t), jfif))
+			labeltest.Exiftool(t, append([]string{"-q", "-overwrite_original"}, append(tt.args, p)...)...)
+			in := labeltest.ReadFile(t, p)
+			fs := labeltest.Read(t, Format{}, in)
 			want := 1
 			if tt.carrier == "" {
 				want = 2
@@ -388,13 +325,13 @@ func TestExiftoolWritten(t *testing.T) {
 					t.Errorf("Found = %+v", f)
 				}
 			}
-			out := write(t, in, testLabel)
-			requireOne(t, out, testLabel)
+			out := labeltest.Write(t, Format{}, in, testLabel)
+			labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
 			if !samePixels(decode(t, in), decode(t, out)) {
 				t.Fatal("pixels differ after Write")
 			}
-			q := writeTemp(t, "out.jpg", out)
-			got := exiftool(t, "-S", "-XMP-TC260:AIGC", "-EXIF:UserComment", "-XMP-dc:Creator", "-Warning", q)
+			q := labeltest.WriteTemp(t, "out.jpg", out)
+			got := labeltest.Exiftool(t, "-S", "-XMP-TC260:AIGC", "-EXIF:UserComment", "-XMP-dc:Creator", "-Warning", q)
 			if !strings.Contains(got, "AIGC: "+string(testLabel.JSON())+"\n") || strings.Contains(got, "Warning") ||
 				strings.Contains(got, "UserComment: {") {
 				t.Errorf("exiftool reads:\n%s", got)
@@ -409,8 +346,8 @@ func TestExiftoolWritten(t *testing.T) {
 func TestLongTrailer(t *testing.T) {
 	// A trailer longer than the window makes the reader scan for EOI.
 	in := append(baseJPEG(t), bytes.Repeat([]byte{0xAB}, 3*eoiWindow)...)
-	out := write(t, in, testLabel)
-	requireOne(t, out, testLabel)
+	out := labeltest.Write(t, Format{}, in, testLabel)
+	labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
 	if !bytes.HasSuffix(out, in[len(in)-3*eoiWindow-100:]) {
 		t.Fatal("trailer changed")
 	}
@@ -419,7 +356,7 @@ func TestLongTrailer(t *testing.T) {
 func TestPacketTooBig(t *testing.T) {
 	big := strings.Replace(otherXMP, "Jane Doe", strings.Repeat("J", maxPayload-len(headerXMP)-len(otherXMP)), 1)
 	in := insertAfterSOI(baseJPEG(t), xmpSeg(big))
-	if len(read(t, in)) != 0 {
+	if len(labeltest.Read(t, Format{}, in)) != 0 {
 		t.Fatal("unexpected label")
 	}
 	err := (Format{}).Write(&bytes.Buffer{}, bytes.NewReader(in), testLabel)
@@ -433,10 +370,10 @@ func TestMPF(t *testing.T) {
 	mpf := seg(0xE2, []byte("MPF\x00MM\x00*\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"))
 	// Inserting or growing XMP before the MPF segment moves the index and
 	// the images it points at alike: fine.
-	out := write(t, insertAfterSOI(base, jfif, exifSeg(nil), mpf), testLabel)
-	requireOne(t, out, testLabel)
-	out = write(t, insertAfterSOI(base, jfif, xmpSeg(otherXMP), mpf), testLabel)
-	requireOne(t, out, testLabel)
+	out := labeltest.Write(t, Format{}, insertAfterSOI(base, jfif, exifSeg(nil), mpf), testLabel)
+	labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
+	out = labeltest.Write(t, Format{}, insertAfterSOI(base, jfif, xmpSeg(otherXMP), mpf), testLabel)
+	labeltest.RequireOne(t, Format{}, out, testLabel, label.CarrierXMP)
 	// After it, the offsets would break: refuse.
 	err := (Format{}).Write(&bytes.Buffer{}, bytes.NewReader(insertAfterSOI(base, jfif, mpf, xmpSeg(otherXMP))), testLabel)
 	if !errors.Is(err, label.ErrUnsupported) {
@@ -472,135 +409,53 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Format{}.Read(bytes.NewReader([]byte(tt.in)))
-			var fe *label.FormatError
-			if !errors.As(err, &fe) || fe.Format != "jpeg" || !errors.Is(err, label.ErrCorrupt) {
-				t.Fatalf("Read error = %v, want a corrupt jpeg FormatError", err)
-			}
-			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("error %q does not say %q", err, tt.msg)
-			}
-			if err := (Format{}).Write(&bytes.Buffer{}, bytes.NewReader([]byte(tt.in)), testLabel); err == nil {
-				t.Fatal("Write: no error")
-			}
+			labeltest.Corrupt(t, Format{}, []byte(tt.in), tt.msg)
 		})
 	}
 }
 
-// TestFixtures labels the committed sample JPEGs, if any: the output
-// carries one label, decodes to the same pixels, and exiftool reads every
-// other tag as before.
+// TestFixtures labels the committed sample JPEGs and the JPEGs other tools
+// labeled: the output carries one label, decodes to the same pixels, and
+// exiftool reads every other tag as before.
 func TestFixtures(t *testing.T) {
-	var paths []string
-	for _, p := range append(fixtures.All("jpeg"), fixtures.All("labeled")...) {
-		if (Format{}).Sniff(head(t, p)) {
-			paths = append(paths, p)
-		}
+	labeltest.Fixtures(t, Format{}, "jpeg", testLabel, label.CarrierXMP, checkFixture)
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierXMP, checkFixture, ".jpg")
+}
+
+func checkFixture(t *testing.T, in, out []byte) {
+	if !samePixels(decode(t, in), decode(t, out)) {
+		t.Fatal("pixels differ after Write")
 	}
-	for _, p := range paths {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			in, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
+	before := labeltest.ExiftoolTags(t, labeltest.WriteTemp(t, "in.jpg", in))
+	after := labeltest.ExiftoolTags(t, labeltest.WriteTemp(t, "out.jpg", out))
+	if after["XMP-TC260:AIGC"] != string(testLabel.JSON()) {
+		t.Errorf("exiftool reads AIGC %q", after["XMP-TC260:AIGC"])
+	}
+	for k, v := range before {
+		if k == "XMP-TC260:AIGC" {
+			continue
+		}
+		if k == "ExifIFD:UserComment" && strings.Contains(v, "AIGC") {
+			if strings.TrimSpace(after[k]) != "" {
+				t.Errorf("UserComment label not blanked: %q", after[k])
 			}
-			fs := read(t, in)
-			if strings.Contains(p, "labeled") && len(fs) == 0 {
-				t.Fatal("no label in a labeled sample")
-			}
-			out := write(t, in, testLabel)
-			requireOne(t, out, testLabel)
-			if !samePixels(decode(t, in), decode(t, out)) {
-				t.Fatal("pixels differ after Write")
-			}
-			before := exiftoolTags(t, writeTemp(t, "in.jpg", in))
-			after := exiftoolTags(t, writeTemp(t, "out.jpg", out))
-			if after["XMP-TC260:AIGC"] != string(testLabel.JSON()) {
-				t.Errorf("exiftool reads AIGC %q", after["XMP-TC260:AIGC"])
-			}
-			for k, v := range before {
-				if k == "XMP-TC260:AIGC" {
-					continue
-				}
-				if k == "ExifIFD:UserComment" && strings.Contains(v, "AIGC") {
-					if strings.TrimSpace(after[k]) != "" {
-						t.Errorf("UserComment label not blanked: %q", after[k])
-					}
-					continue
-				}
-				if after[k] != v {
-					t.Errorf("exiftool %s: %q, was %q", k, after[k], v)
-				}
-			}
-		})
+			continue
+		}
+		if after[k] != v {
+			t.Errorf("exiftool %s: %q, was %q", k, after[k], v)
+		}
 	}
 }
 
-// TestBadFixtures reads the committed corrupt JPEGs, if any.
+// TestBadFixtures reads the committed corrupt JPEGs.
 func TestBadFixtures(t *testing.T) {
-	for _, p := range fixtures.All("bad") {
-		if !(Format{}).Sniff(head(t, p)) {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := (Format{}).Read(f); !errors.Is(err, label.ErrCorrupt) {
-				t.Fatalf("Read = %v, want a corrupt-file error", err)
-			}
-		})
-	}
-}
-
-func head(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b[:min(len(b), label.SniffLen)]
-}
-
-// exiftoolTags returns every tag exiftool reads, as group:name → value,
-// without the file system's and exiftool's own.
-func exiftoolTags(t testing.TB, p string) map[string]string {
-	t.Helper()
-	var m []map[string]any
-	if err := json.Unmarshal([]byte(exiftool(t, "-j", "-G1", "-a", "-s", "-b", p)), &m); err != nil || len(m) != 1 {
-		t.Fatalf("exiftool -j: %v", err)
-	}
-	out := map[string]string{}
-	for k, v := range m[0] {
-		switch strings.SplitN(k, ":", 2)[0] {
-		case "System", "ExifTool", "File", "SourceFile", "Composite":
-			continue
-		}
-		out[k] = fmt.Sprint(v)
-	}
-	return out
+	labeltest.BadFixtures(t, Format{}, ".jpg")
 }
 
 func TestFileToFile(t *testing.T) {
 	// The payload copy goes straight from file to file.
 	in := insertAfterSOI(baseJPEG(t), jfif, xmpSeg(otherXMP))
-	src, err := os.Open(writeTemp(t, "in.jpg", in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(filepath.Join(t.TempDir(), "out.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	if err := (Format{}).Write(dst, src, testLabel); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(dst.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireOne(t, out, testLabel)
+	out := filepath.Join(t.TempDir(), "out.jpg")
+	labeltest.WriteFile(t, Format{}, labeltest.WriteTemp(t, "in.jpg", in), out, testLabel)
+	labeltest.RequireOne(t, Format{}, labeltest.ReadFile(t, out), testLabel, label.CarrierXMP)
 }

@@ -2,15 +2,11 @@ package markdown
 
 import (
 	"bytes"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 var testLabel = label.Label{
@@ -82,13 +78,7 @@ func TestWriteGolden(t *testing.T) {
 			if got != tc.want {
 				t.Fatalf("Write:\n got %q\nwant %q", got, tc.want)
 			}
-			found := read(t, got)
-			if len(found) != 1 || found[0].Label != testLabel || len(found[0].Problems) != 0 {
-				t.Fatalf("Read after Write: %+v", found)
-			}
-			if found[0].Raw != testLabel.String() {
-				t.Errorf("Raw = %s", found[0].Raw)
-			}
+			labeltest.RequireOne(t, Format{}, []byte(got), testLabel, label.CarrierFrontMatter)
 			// Relabeling gives one label and keeps everything else.
 			other := testLabel
 			other.Label = "3"
@@ -203,35 +193,21 @@ func TestBadInput(t *testing.T) {
 		{"too big", big, "limit of 1048576 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Format{}.Read(strings.NewReader(tc.in))
-			var fe *label.FormatError
-			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Read: %v, want %q", err, tc.want)
-			}
-			if err := (Format{}).Write(io.Discard, strings.NewReader(tc.in), testLabel); !errors.As(err, &fe) {
-				t.Fatalf("Write: %v", err)
-			}
+			labeltest.Corrupt(t, Format{}, []byte(tc.in), tc.want)
 		})
 	}
 }
 
 func TestSniff(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{"# hi", true},
-		{"---\n", true},
-		{"中文"[:4], true}, // rune cut at the end
-		{"", false},
-		{"a\x00b", false},
-		{"\xff\xfe", false},
-		{"\xc3(", false},
-	} {
-		if got := (Format{}).Sniff([]byte(tc.in)); got != tc.want {
-			t.Errorf("Sniff(%q) = %v", tc.in, got)
-		}
-	}
+	labeltest.Sniff(t, Format{}, map[string]bool{
+		"# hi":     true,
+		"---\n":    true,
+		"中文"[:4]:   true, // rune cut at the end
+		"":         false,
+		"a\x00b":   false,
+		"\xff\xfe": false,
+		"\xc3(":    false,
+	})
 }
 
 func TestBodyStreamed(t *testing.T) {
@@ -245,65 +221,18 @@ func TestBodyStreamed(t *testing.T) {
 	}
 }
 
+// TestFixtures labels the committed sample Markdown files.
 func TestFixtures(t *testing.T) {
-	for _, p := range fixtures.All("markdown") {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := (Format{}).Read(bytes.NewReader(b)); err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := (Format{}).Write(&out, bytes.NewReader(b), testLabel); err != nil {
-				t.Fatal(err)
-			}
-			if f := read(t, out.String()); len(f) != 1 || f[0].Label != testLabel {
-				t.Fatalf("after Write: %+v", f)
-			}
-		})
-	}
+	labeltest.Fixtures(t, Format{}, "markdown", testLabel, label.CarrierFrontMatter, nil)
 }
 
 // TestLabeledFixtures reads the committed files labeled by other tools and
 // relabels them to exactly one label.
 func TestLabeledFixtures(t *testing.T) {
-	for _, p := range fixtures.All("labeled") {
-		if filepath.Ext(p) != ".md" {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			found, err := Format{}.Read(bytes.NewReader(b))
-			if err != nil || len(found) != 1 || found[0].Label.Label != "1" || len(found[0].Problems) != 0 {
-				t.Fatalf("Read = %+v, %v", found, err)
-			}
-			var out bytes.Buffer
-			if err := (Format{}).Write(&out, bytes.NewReader(b), testLabel); err != nil {
-				t.Fatal(err)
-			}
-			found, err = Format{}.Read(bytes.NewReader(out.Bytes()))
-			if err != nil || len(found) != 1 || found[0].Label != testLabel {
-				t.Fatalf("after Write: %+v, %v", found, err)
-			}
-		})
-	}
-	for _, p := range fixtures.All("bad") {
-		if filepath.Ext(p) != ".md" {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := (Format{}).Read(bytes.NewReader(b)); !errors.Is(err, label.ErrCorrupt) {
-				t.Fatalf("Read = %v, want a corrupt-file error", err)
-			}
-		})
-	}
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierFrontMatter, nil, ".md")
+}
+
+// TestBadFixtures reads the committed corrupt files.
+func TestBadFixtures(t *testing.T) {
+	labeltest.BadFixtures(t, Format{}, ".md")
 }

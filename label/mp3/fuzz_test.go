@@ -1,15 +1,14 @@
 package mp3
 
 import (
-	"bytes"
-	"os"
 	"testing"
 
-	"github.com/aigcmark/aigcmark/fixtures"
+	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
-// seeds returns small MP3s for the fuzz corpus: synthetic tags of each
-// version and shape, and the fixtures under 256 KB.
+// seeds returns small synthetic MP3s for the fuzz corpus: tags of each
+// version and shape.
 func seeds() [][]byte {
 	bare := string(oldLabel.JSON())
 	out := [][]byte{
@@ -20,44 +19,23 @@ func seeds() [][]byte {
 		cat(id3(4, flagExtended, cat([]byte{0, 0, 0, 6, 1, 0}, fr(4, "TXXX", 0, txxxData(encUTF16BE, "AIGC", bare)))), audio(1)),
 		cat(id3(2, 0, fr(2, "TXX", 0, txxxData(encLatin1, "AIGC", bare))), audio(1)),
 	}
-	for _, p := range fixtures.All("mp3") {
-		if st, err := os.Stat(p); err == nil && st.Size() < 256<<10 {
-			if b, err := os.ReadFile(p); err == nil {
-				out = append(out, b)
-			}
-		}
-	}
 	return out
 }
 
 func FuzzRead(f *testing.F) {
-	for _, s := range seeds() {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		Format{}.Read(bytes.NewReader(b))
-		Format{}.Sniff(b)
-	})
+	seed(f)
+	labeltest.FuzzRead(f, Format{})
 }
 
 func FuzzRoundTrip(f *testing.F) {
+	seed(f)
+	labeltest.FuzzRoundTrip(f, Format{}, testLabel, label.CarrierID3)
+}
+
+// seed adds seeds() and the small fixtures to the fuzz corpus.
+func seed(f *testing.F) {
 	for _, s := range seeds() {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if _, err := (Format{}).Read(bytes.NewReader(b)); err != nil {
-			return
-		}
-		var out bytes.Buffer
-		if err := (Format{}).Write(&out, bytes.NewReader(b), testLabel); err != nil {
-			return
-		}
-		fs, err := Format{}.Read(bytes.NewReader(out.Bytes()))
-		if err != nil {
-			t.Fatalf("Read after Write: %v", err)
-		}
-		if len(fs) != 1 || fs[0].Label != testLabel {
-			t.Fatalf("Read after Write found %+v", fs)
-		}
-	})
+	labeltest.SeedFixtures(f, Format{})
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 var testLabel = label.Label{
@@ -119,33 +120,6 @@ func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
 
 func pad(n int) []byte { return make([]byte, n) }
 
-func relabel(t *testing.T, in []byte, l label.Label) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	return out.Bytes()
-}
-
-func read(t *testing.T, b []byte) []label.Found {
-	t.Helper()
-	fs, err := Format{}.Read(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	return fs
-}
-
-// checkOne checks that b carries exactly l.
-func checkOne(t *testing.T, b []byte, l label.Label) {
-	t.Helper()
-	fs := read(t, b)
-	if len(fs) != 1 || fs[0].Label != l || fs[0].Carrier != label.CarrierID3 || fs[0].Wrapped || len(fs[0].Problems) > 0 {
-		t.Fatalf("Read found %+v, want exactly %+v", fs, l)
-	}
-}
-
 // layout returns the tags' versions, every frame other than the AIGC ones
 // (header included; for a tag unsynchronised as a whole, decoded) and the
 // bytes after the tags.
@@ -248,7 +222,7 @@ func TestHandBuilt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := read(t, tt.in)
+			fs := labeltest.Read(t, Format{}, tt.in)
 			if len(fs) != tt.n {
 				t.Fatalf("Read found %d labels, want %d: %+v", len(fs), tt.n, fs)
 			}
@@ -258,8 +232,7 @@ func TestHandBuilt(t *testing.T) {
 				}
 			}
 			for _, l := range []label.Label{testLabel, asciiLabel} {
-				out := relabel(t, tt.in, l)
-				checkOne(t, out, l)
+				out := labeltest.WriteRead(t, Format{}, tt.in, l, label.CarrierID3)
 				checkKept(t, tt.in, out)
 				if out[3] != tt.wantVer {
 					t.Fatalf("tag version %d, want %d", out[3], tt.wantVer)
@@ -271,7 +244,7 @@ func TestHandBuilt(t *testing.T) {
 					t.Fatalf("tag flags %08b", out[5])
 				}
 				// A second write is stable.
-				again := relabel(t, out, l)
+				again := labeltest.Write(t, Format{}, out, l)
 				if !bytes.Equal(again, out) {
 					t.Fatal("relabeling with the same label changed the file")
 				}
@@ -288,7 +261,7 @@ func TestEncoding(t *testing.T) {
 		enc byte
 	}{{3, asciiLabel, encLatin1}, {3, testLabel, encUTF16}, {4, asciiLabel, encLatin1}, {4, testLabel, encUTF8}} {
 		in := cat(id3(tt.ver, 0, fr(tt.ver, "TIT2", 0, text(0, "x"))), audio(1))
-		out := relabel(t, in, tt.l)
+		out := labeltest.Write(t, Format{}, in, tt.l)
 		i := bytes.Index(out, []byte("TXXX"))
 		if i < 0 || out[i+10] != tt.enc {
 			t.Fatalf("v2.%d %s: encoding %d, want %d", tt.ver, tt.l.ContentProducer, out[i+10], tt.enc)
@@ -298,7 +271,7 @@ func TestEncoding(t *testing.T) {
 
 func TestID3v22(t *testing.T) {
 	in := cat(id3(2, 0, cat(fr(2, "TT2", 0, text(0, "t")), fr(2, "TXX", 0, txxxData(encLatin1, "AIGC", string(oldLabel.JSON()))))), audio(2))
-	fs := read(t, in)
+	fs := labeltest.Read(t, Format{}, in)
 	if len(fs) != 1 || fs[0].Label != oldLabel || fs[0].Where != `ID3v2.2 TXX frame "AIGC"` {
 		t.Fatalf("Read = %+v", fs)
 	}

@@ -1,31 +1,16 @@
 package mp3
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
-
-// run runs a tool and returns its standard output.
-func run(t *testing.T, tool string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(fixtures.NeedTool(t, tool), args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return out
-}
 
 // ffmpegMP3 makes a one-second MP3 with libmp3lame; args go before the
 // output name.
@@ -35,37 +20,31 @@ func ffmpegMP3(t *testing.T, dir, file string, args ...string) string {
 	a := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", "sine=frequency=440:duration=1"}
 	a = append(append(a, args...), "-c:a", "libmp3lame", "-b:a", "64k", p)
-	run(t, "ffmpeg", a...)
+	labeltest.RunTool(t, "ffmpeg", a...)
 	return p
 }
 
 // formatTags returns the container tags ffprobe reads.
 func formatTags(t *testing.T, p string) map[string]string {
 	t.Helper()
-	out := run(t, "ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", p)
+	out := labeltest.RunTool(t, "ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", p)
 	var v struct {
 		Format struct {
 			Tags map[string]string `json:"tags"`
 		} `json:"format"`
 	}
-	if err := json.Unmarshal(out, &v); err != nil {
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("ffprobe output %s: %v", out, err)
 	}
 	return v.Format.Tags
 }
 
-// decodedMD5 returns the MD5 of the decoded audio.
-func decodedMD5(t *testing.T, p string) string {
-	t.Helper()
-	return string(run(t, "ffmpeg", "-nostdin", "-v", "error", "-i", p, "-map", "0:a", "-f", "md5", "-"))
-}
-
 // exiftoolAIGC returns the TXXX AIGC values exiftool reads.
 func exiftoolAIGC(t *testing.T, p string) []string {
 	t.Helper()
-	out := run(t, "exiftool", "-a", "-s3", "-ID3:UserDefinedText", p)
+	out := labeltest.RunTool(t, "exiftool", "-a", "-s3", "-ID3:UserDefinedText", p)
 	var vals []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if v, ok := strings.CutPrefix(line, "(AIGC) "); ok {
 			vals = append(vals, v)
 		}
@@ -80,7 +59,7 @@ func TestFFmpegFiles(t *testing.T) {
 	fixtures.NeedTool(t, "ffmpeg")
 	dir := t.TempDir()
 	pic := filepath.Join(dir, "pic.jpg")
-	run(t, "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1", pic)
+	labeltest.RunTool(t, "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1", pic)
 	meta := []string{"-metadata", "title=A title", "-metadata", "artist=Artist", "-metadata", "comment=A comment", "-metadata", "album=专辑"}
 	withPic := func(ver string) []string {
 		return append([]string{"-i", pic, "-map", "0", "-map", "1", "-c:v", "mjpeg", "-id3v2_version", ver}, meta...)
@@ -106,7 +85,7 @@ func TestFFmpegFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fs := read(t, inBytes)
+			fs := labeltest.Read(t, Format{}, inBytes)
 			if tt.labeled != (len(fs) == 1) || len(fs) > 1 {
 				t.Fatalf("Read of ffmpeg's file found %+v", fs)
 			}
@@ -114,10 +93,9 @@ func TestFFmpegFiles(t *testing.T) {
 				t.Fatalf("Read of ffmpeg's label = %+v", fs[0])
 			}
 			before := formatTags(t, in)
-			md5 := decodedMD5(t, in)
+			md5 := labeltest.AudioMD5(t, in)
 			for _, l := range []label.Label{testLabel, asciiLabel} {
-				outBytes := relabel(t, inBytes, l)
-				checkOne(t, outBytes, l)
+				outBytes := labeltest.WriteRead(t, Format{}, inBytes, l, label.CarrierID3)
 				checkKept(t, inBytes, outBytes)
 				if outBytes[3] != tt.ver {
 					t.Fatalf("ID3v2.%d, want 2.%d", outBytes[3], tt.ver)
@@ -135,7 +113,7 @@ func TestFFmpegFiles(t *testing.T) {
 						t.Fatalf("ffprobe reads %s=%q after, %q before", k, after[k], v)
 					}
 				}
-				if got := decodedMD5(t, out); got != md5 {
+				if got := labeltest.AudioMD5(t, out); got != md5 {
 					t.Fatalf("decoded audio changed: %s -> %s", md5, got)
 				}
 				if got := exiftoolAIGC(t, out); len(got) != 1 || got[0] != string(l.JSON()) {
@@ -172,31 +150,7 @@ func TestToolsReadBothVersions(t *testing.T) {
 // tools labeled (which must be read) and deliberately bad ones (which must
 // be refused).
 func TestFixtures(t *testing.T) {
-	for _, dir := range []string{"mp3", "labeled", "bad"} {
-		for _, p := range fixtures.All(dir) {
-			in, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !(Format{}).Sniff(in) {
-				continue
-			}
-			t.Run(dir+"/"+filepath.Base(p), func(t *testing.T) {
-				if dir == "bad" {
-					err := Format{}.Write(&bytes.Buffer{}, bytes.NewReader(in), testLabel)
-					if !errors.Is(err, label.ErrCorrupt) {
-						t.Fatalf("Write of a bad file: %v", err)
-					}
-					return
-				}
-				fs := read(t, in)
-				if dir == "labeled" && (len(fs) != 1 || !strings.HasPrefix(fs[0].Label.ProduceID, "20250901-")) {
-					t.Fatalf("Read of a labeled file found %+v", fs)
-				}
-				out := relabel(t, in, testLabel)
-				checkOne(t, out, testLabel)
-				checkKept(t, in, out)
-			})
-		}
-	}
+	labeltest.Fixtures(t, Format{}, "mp3", testLabel, label.CarrierID3, checkKept)
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierID3, checkKept, ".mp3")
+	labeltest.BadFixtures(t, Format{}, ".mp3")
 }

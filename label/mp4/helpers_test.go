@@ -15,6 +15,7 @@ import (
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 // testLabel is the label the tests write.
@@ -23,18 +24,6 @@ var testLabel = label.Label{Label: "1", ContentProducer: "001191110108MA01KP2T5U
 
 // otherLabel is a second label, for relabeling.
 var otherLabel = label.Label{Label: "2", ContentProducer: "其他", ProduceID: `quote"d`}
-
-// run runs a command and returns its stdout; it fails the test on error.
-func run(t testing.TB, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, errb.String())
-	}
-	return out.Bytes()
-}
 
 var (
 	mediaOnce sync.Once
@@ -175,20 +164,6 @@ func readFile(t testing.TB, path string) []label.Found {
 	return found
 }
 
-// wantOne checks that found is exactly one label equal to l.
-func wantOne(t testing.TB, found []label.Found, l label.Label, carrier string) {
-	t.Helper()
-	if len(found) != 1 {
-		t.Fatalf("found %d labels, want 1: %+v", len(found), found)
-	}
-	if found[0].Raw != string(l.JSON()) || found[0].Label != l {
-		t.Errorf("label = %s, want %s", found[0].Raw, l.JSON())
-	}
-	if carrier != "" && found[0].Carrier != carrier {
-		t.Errorf("carrier = %s, want %s", found[0].Carrier, carrier)
-	}
-}
-
 // ffprobeTag returns a format tag as ffprobe shows it.
 func ffprobeTag(t testing.TB, path, tag string) string {
 	t.Helper()
@@ -198,10 +173,9 @@ func ffprobeTag(t testing.TB, path, tag string) string {
 // ffprobeTags returns the format tags ffprobe shows.
 func ffprobeTags(t testing.TB, path string) map[string]string {
 	t.Helper()
-	fixtures.NeedTool(t, "ffprobe")
-	out := run(t, "ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "default=nw=1", path)
+	out := labeltest.RunTool(t, "ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "default=nw=1", path)
 	tags := map[string]string{}
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
 		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "TAG:"), "="); ok {
 			if _, dup := tags[k]; dup {
 				t.Errorf("ffprobe shows tag %s twice", k)
@@ -232,7 +206,7 @@ func frameMD5(t testing.TB, path string) string {
 	if ok {
 		return s
 	}
-	s = string(run(t, "ffmpeg", "-v", "error", "-nostdin", "-i", path, "-map", "0", "-f", "framemd5", "-"))
+	s = labeltest.FrameMD5(t, path)
 	md5Mu.Lock()
 	md5Cache[key] = s
 	md5Mu.Unlock()
@@ -380,14 +354,4 @@ func rawBox(t testing.TB, b []byte) *box {
 		t.Fatal(err)
 	}
 	return x
-}
-
-// writeBytes writes data to a new file and returns its path.
-func writeBytes(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 // vfile is a sparse file in memory: data parts and zeros between them. It
@@ -133,7 +134,7 @@ func TestCo64(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantOne(t, f.found, testLabel, label.CarrierMP4Keys)
+	labeltest.WantOne(t, f.found, testLabel, label.CarrierMP4Keys)
 	delta := f.boxes[f.moov].size - int64(len(moov))
 	if dst.size != src.size+delta {
 		t.Errorf("output is %d bytes, want %d", dst.size, src.size+delta)
@@ -211,7 +212,7 @@ func TestLarge(t *testing.T) {
 			if alloc > 4<<20 {
 				t.Errorf("Write allocated %d bytes for a %d-byte file", alloc, extra)
 			}
-			wantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
+			labeltest.WantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
 			if got := ffprobeTag(t, out, "AIGC"); got != string(testLabel.JSON()) {
 				t.Errorf("ffprobe AIGC = %q", got)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 )
 
 func TestSniff(t *testing.T) {
@@ -79,7 +80,7 @@ func TestWriteFFmpeg(t *testing.T) {
 			}
 			out := writeFile(t, in, testLabel)
 			found := readFile(t, out)
-			wantOne(t, found, testLabel, label.CarrierMP4Keys)
+			labeltest.WantOne(t, found, testLabel, label.CarrierMP4Keys)
 			if !strings.HasPrefix(found[0].Where, tt.where+" ") {
 				t.Errorf("label in %s, want %s", found[0].Where, tt.where)
 			}
@@ -87,7 +88,7 @@ func TestWriteFFmpeg(t *testing.T) {
 
 			// Relabeling the output replaces the label in place.
 			again := writeFile(t, out, otherLabel)
-			wantOne(t, readFile(t, again), otherLabel, label.CarrierMP4Keys)
+			labeltest.WantOne(t, readFile(t, again), otherLabel, label.CarrierMP4Keys)
 			checkOutput(t, in, again, otherLabel, tt.tags)
 		})
 	}
@@ -116,7 +117,7 @@ func checkOutput(t *testing.T, in, out string, l label.Label, tags map[string]st
 	// top-level box keeps its bytes.
 	checkBoxesKept(t, in, out)
 	if _, err := exec.LookPath("exiftool"); err == nil {
-		got := strings.TrimSpace(string(run(t, "exiftool", "-config", fixtures.ExiftoolConfig(), "-s3", "-Keys:AIGC", out)))
+		got := strings.TrimSpace(labeltest.Exiftool(t, "-s3", "-Keys:AIGC", out))
 		if got != string(l.JSON()) {
 			t.Errorf("exiftool Keys:AIGC = %q, want %s", got, l.JSON())
 		}
@@ -179,17 +180,11 @@ func TestReadFFmpegLabel(t *testing.T) {
 // TestExiftoolXMP reads XMP written by exiftool (a top-level uuid box in
 // MP4 and M4A, moov/udta/XMP_ in MOV) and moves the label to keys/ilst.
 func TestExiftoolXMP(t *testing.T) {
-	exiftool := fixtures.NeedTool(t, "exiftool")
+	fixtures.NeedTool(t, "exiftool")
 	for _, f := range []string{"plain.mp4", "plain.mov", "faststart.m4a", "labeled.mp4"} {
 		t.Run(f, func(t *testing.T) {
-			in := filepath.Join(t.TempDir(), f)
-			data, err := os.ReadFile(media(t, f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.WriteFile(in, data, 0o644)
-			run(t, exiftool, "-config", fixtures.ExiftoolConfig(), "-q", "-overwrite_original",
-				"-XMP-TC260:AIGC="+string(otherLabel.JSON()), in)
+			in := labeltest.WriteTemp(t, f, labeltest.ReadFile(t, media(t, f)))
+			labeltest.Exiftool(t, "-q", "-overwrite_original", "-XMP-TC260:AIGC="+string(otherLabel.JSON()), in)
 			found := readFile(t, in)
 			var xmps int
 			for _, g := range found {
@@ -204,8 +199,8 @@ func TestExiftoolXMP(t *testing.T) {
 				t.Fatalf("found %d XMP labels, want 1: %+v", xmps, found)
 			}
 			out := writeFile(t, in, testLabel)
-			wantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
-			got := strings.TrimSpace(string(run(t, exiftool, "-config", fixtures.ExiftoolConfig(), "-s3", "-XMP-TC260:AIGC", out)))
+			labeltest.WantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
+			got := strings.TrimSpace(labeltest.Exiftool(t, "-s3", "-XMP-TC260:AIGC", out))
 			if got != "" {
 				t.Errorf("exiftool still reads XMP-TC260:AIGC = %q", got)
 			}
@@ -300,7 +295,7 @@ func TestHandMade(t *testing.T) {
 				data, _ = os.ReadFile(base)
 			}
 			data = append(data, tt.tail...)
-			in := writeBytes(t, "in"+filepath.Ext(base), data)
+			in := labeltest.WriteTemp(t, "in"+filepath.Ext(base), data)
 			found := readFile(t, in)
 			if len(found) != 1 {
 				t.Fatalf("found %d labels, want 1: %+v\n%s", len(found), found, dump(t, in))
@@ -310,7 +305,7 @@ func TestHandMade(t *testing.T) {
 				t.Errorf("found %+v", g)
 			}
 			out := writeFile(t, in, testLabel)
-			wantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
+			labeltest.WantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
 			checkOutput(t, in, out, testLabel, tt.tags)
 			if tt.tail != nil {
 				// The top-level XMP keeps its size; the property is blanked.
@@ -443,33 +438,24 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestFixtures reads and relabels the committed samples, if any.
+// TestFixtures reads and relabels the committed samples, and the MP4s
+// other tools labeled, and reads the corrupt ones.
 func TestFixtures(t *testing.T) {
-	for _, p := range fixtures.All("mp4") {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			head := make([]byte, label.SniffLen)
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, _ := io.ReadFull(f, head)
-			f.Close()
-			if !(Format{}).Sniff(head[:n]) {
-				t.Skip("not an MP4")
-			}
-			readFile(t, p)
-			out := writeFile(t, p, testLabel)
-			wantOne(t, readFile(t, out), testLabel, label.CarrierMP4Keys)
-			if _, err := exec.LookPath("ffmpeg"); err == nil {
-				if a, b := frameMD5(t, p), frameMD5(t, out); a != b {
-					t.Errorf("decoded frames differ")
-				}
-				if got := ffprobeTag(t, out, "AIGC"); got != string(testLabel.JSON()) {
-					t.Errorf("ffprobe AIGC = %q", got)
-				}
-			}
-		})
+	check := func(t *testing.T, in, out []byte) {
+		if _, err := exec.LookPath("ffmpeg"); err != nil {
+			return
+		}
+		p, q := labeltest.WriteTemp(t, "in.mp4", in), labeltest.WriteTemp(t, "out.mp4", out)
+		if a, b := frameMD5(t, p), frameMD5(t, q); a != b {
+			t.Errorf("decoded frames differ")
+		}
+		if got := ffprobeTag(t, q, "AIGC"); got != string(testLabel.JSON()) {
+			t.Errorf("ffprobe AIGC = %q", got)
+		}
 	}
+	labeltest.Fixtures(t, Format{}, "mp4", testLabel, label.CarrierMP4Keys, check)
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierMP4Keys, check, ".mp4")
+	labeltest.BadFixtures(t, Format{}, ".mp4")
 }
 
 // TestLayout checks how the boxes after moov move.

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/vorbis"
 )
 
@@ -24,21 +23,6 @@ var testLabel = label.Label{
 }
 
 var otherLabel = label.Label{Label: "2", ContentProducer: "someone else", ProduceID: "old"}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(fixtures.NeedTool(t, name), args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	if s := stderr.String(); name == "ffmpeg" && s != "" {
-		t.Errorf("ffmpeg complained: %s", s)
-	}
-	return string(out)
-}
 
 // allPages parses every page of b, checking each CRC.
 func allPages(t *testing.T, b []byte) []*page {
@@ -77,10 +61,6 @@ func mediaPages(t *testing.T, b []byte) []*page {
 	return allPages(t, b[s.end:])
 }
 
-func decodeMD5(t *testing.T, p string) string {
-	return run(t, "ffmpeg", "-v", "error", "-i", p, "-map", "0", "-f", "framemd5", "-")
-}
-
 func TestToolFiles(t *testing.T) {
 	fixtures.NeedTool(t, "ffmpeg")
 	big := testLabel
@@ -109,8 +89,8 @@ func TestToolFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			in := filepath.Join(dir, "in."+tc.ext)
-			run(t, "ffmpeg", append(append([]string{"-v", "error"}, tc.args...), "-y", in)...)
-			a := mustRead(t, in)
+			labeltest.RunTool(t, "ffmpeg", append(append([]string{"-v", "error"}, tc.args...), "-y", in)...)
+			a := labeltest.ReadFile(t, in)
 			found, err := Format{}.Read(bytes.NewReader(a))
 			if err != nil {
 				t.Fatal(err)
@@ -124,12 +104,9 @@ func TestToolFiles(t *testing.T) {
 				}
 			}
 			out := filepath.Join(dir, "out."+tc.ext)
-			writeFile(t, in, out, tc.l)
-			b := mustRead(t, out)
-			found, err = Format{}.Read(bytes.NewReader(b))
-			if err != nil || len(found) != 1 || found[0].Label != tc.l {
-				t.Fatalf("after Write: %d labels, %v", len(found), err)
-			}
+			labeltest.WriteFile(t, Format{}, in, out, tc.l)
+			b := labeltest.ReadFile(t, out)
+			labeltest.RequireOne(t, Format{}, b, tc.l, label.CarrierVorbisComment)
 			checkSequence(t, allPages(t, b))
 			// The media pages carry the same data; when the header page
 			// count is kept they are byte for byte the same.
@@ -147,55 +124,26 @@ func TestToolFiles(t *testing.T) {
 					t.Fatalf("media page %d differs", i)
 				}
 			}
-			if m1, m2 := decodeMD5(t, in), decodeMD5(t, out); m1 != m2 {
+			if m1, m2 := labeltest.FrameMD5(t, in), labeltest.FrameMD5(t, out); m1 != m2 {
 				t.Errorf("decoded media differs")
 			}
-			tags := run(t, "ffprobe", "-v", "error", "-show_entries", "stream_tags=AIGC", "-of", "default=nw=1:nk=1", out)
+			tags := labeltest.RunTool(t, "ffprobe", "-v", "error", "-show_entries", "stream_tags=AIGC", "-of", "default=nw=1:nk=1", out)
 			if strings.TrimSpace(tags) != tc.l.String() {
 				t.Errorf("ffprobe AIGC tags = %.200q", tags)
 			}
 			if strings.Contains(strings.Join(tc.args, " "), "title=Song") {
-				title := run(t, "ffprobe", "-v", "error", "-show_entries", "stream_tags=title", "-of", "default=nw=1:nk=1", out)
+				title := labeltest.RunTool(t, "ffprobe", "-v", "error", "-show_entries", "stream_tags=title", "-of", "default=nw=1:nk=1", out)
 				if strings.TrimSpace(title) != "Song" {
 					t.Errorf("title tag = %q, want Song", title)
 				}
 			}
 			again := filepath.Join(dir, "again."+tc.ext)
-			writeFile(t, out, again, otherLabel)
-			found, err = Format{}.Read(bytes.NewReader(mustRead(t, again)))
-			if err != nil || len(found) != 1 || found[0].Label != otherLabel {
-				t.Fatalf("relabel: %+v, %v", found, err)
-			}
-			if m1, m3 := decodeMD5(t, in), decodeMD5(t, again); m1 != m3 {
+			labeltest.WriteFile(t, Format{}, out, again, otherLabel)
+			labeltest.RequireOne(t, Format{}, labeltest.ReadFile(t, again), otherLabel, label.CarrierVorbisComment)
+			if m1, m3 := labeltest.FrameMD5(t, in), labeltest.FrameMD5(t, again); m1 != m3 {
 				t.Errorf("decoded media differs after relabel")
 			}
 		})
-	}
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func writeFile(t *testing.T, in, out string, l label.Label) {
-	t.Helper()
-	src, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	if err := (Format{}).Write(dst, src, l); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -228,16 +176,9 @@ func TestSynthetic(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].Label != otherLabel || found[0].Offset != 47 {
 		t.Fatalf("Read = %+v, %v", found, err)
 	}
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), testLabel); err != nil {
-		t.Fatal(err)
-	}
-	found, err = Format{}.Read(bytes.NewReader(out.Bytes()))
-	if err != nil || len(found) != 1 || found[0].Label != testLabel {
-		t.Fatalf("after Write: %+v, %v", found, err)
-	}
-	pages := allPages(t, out.Bytes())
-	if len(pages) != 4 || !bytes.Equal(in[len(in)-2*30:], out.Bytes()[out.Len()-2*30:]) {
+	out := labeltest.WriteRead(t, Format{}, in, testLabel, label.CarrierVorbisComment)
+	pages := allPages(t, out)
+	if len(pages) != 4 || !bytes.Equal(in[len(in)-2*30:], out[len(out)-2*30:]) {
 		t.Fatal("media pages changed")
 	}
 	if !strings.Contains(string(pages[1].body), "TITLE=x") {
@@ -296,25 +237,9 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestFixtures labels the committed sample Ogg files.
 func TestFixtures(t *testing.T) {
-	for _, p := range fixtures.All("ogg") {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := (Format{}).Read(f); err != nil {
-				t.Fatal(err)
-			}
-			out := filepath.Join(t.TempDir(), "out")
-			writeFile(t, p, out, testLabel)
-			found, err := Format{}.Read(bytes.NewReader(mustRead(t, out)))
-			if err != nil || len(found) != 1 || found[0].Label != testLabel {
-				t.Fatalf("after Write: %+v, %v", found, err)
-			}
-		})
-	}
+	labeltest.Fixtures(t, Format{}, "ogg", testLabel, label.CarrierVorbisComment, nil)
 }
 
 func TestCRC(t *testing.T) {
@@ -337,41 +262,10 @@ func containsAll(s, want string) bool {
 // TestLabeledFixtures reads the committed files labeled by other tools and
 // relabels them to exactly one label.
 func TestLabeledFixtures(t *testing.T) {
-	for _, p := range fixtures.All("labeled") {
-		if filepath.Ext(p) != ".ogg" {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			found, err := Format{}.Read(bytes.NewReader(b))
-			if err != nil || len(found) != 1 || found[0].Label.Label != "1" || len(found[0].Problems) != 0 {
-				t.Fatalf("Read = %+v, %v", found, err)
-			}
-			var out bytes.Buffer
-			if err := (Format{}).Write(&out, bytes.NewReader(b), testLabel); err != nil {
-				t.Fatal(err)
-			}
-			found, err = Format{}.Read(bytes.NewReader(out.Bytes()))
-			if err != nil || len(found) != 1 || found[0].Label != testLabel {
-				t.Fatalf("after Write: %+v, %v", found, err)
-			}
-		})
-	}
-	for _, p := range fixtures.All("bad") {
-		if filepath.Ext(p) != ".ogg" {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := (Format{}).Read(bytes.NewReader(b)); !errors.Is(err, label.ErrCorrupt) {
-				t.Fatalf("Read = %v, want a corrupt-file error", err)
-			}
-		})
-	}
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierVorbisComment, nil, ".ogg")
+}
+
+// TestBadFixtures reads the committed corrupt files.
+func TestBadFixtures(t *testing.T) {
+	labeltest.BadFixtures(t, Format{}, ".ogg")
 }

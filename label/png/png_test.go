@@ -4,18 +4,14 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
-	"errors"
 	"image"
 	"image/color"
 	gopng "image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
@@ -227,36 +223,6 @@ func samePixels(a, b image.Image) bool {
 	return true
 }
 
-func relabel(t *testing.T, in []byte, l label.Label) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	return out.Bytes()
-}
-
-func read(t *testing.T, b []byte) []label.Found {
-	t.Helper()
-	fs, err := Format{}.Read(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	return fs
-}
-
-// checkOne checks that b carries exactly l, in the XMP chunk.
-func checkOne(t *testing.T, b []byte, l label.Label) {
-	t.Helper()
-	fs := read(t, b)
-	if len(fs) != 1 {
-		t.Fatalf("Read found %d labels, want 1: %+v", len(fs), fs)
-	}
-	if fs[0].Label != l || fs[0].Carrier != label.CarrierXMP || fs[0].Wrapped {
-		t.Fatalf("Read = %+v, want %+v in XMP", fs[0], l)
-	}
-}
-
 // checkLossless checks that out decodes to in's pixels and that every chunk
 // but the carriers is byte-identical and in the same order.
 func checkLossless(t *testing.T, in, out []byte) {
@@ -335,8 +301,7 @@ func TestWriteLossless(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := relabel(t, tt.png, testLabel)
-			checkOne(t, out, testLabel)
+			out := labeltest.WriteRead(t, Format{}, tt.png, testLabel, label.CarrierXMP)
 			checkLossless(t, tt.png, out)
 			cs, _ := split(t, out)
 			if cs[1].typ != "iTXt" || keyword(cs[1]) != KeywordXMP {
@@ -348,8 +313,7 @@ func TestWriteLossless(t *testing.T) {
 				t.Fatalf("XMP chunk header %q", cs[1].bytes[8:8+len(want)])
 			}
 			// Relabel: still one label, nothing else moves.
-			again := relabel(t, out, oldLabel)
-			checkOne(t, again, oldLabel)
+			again := labeltest.WriteRead(t, Format{}, out, oldLabel, label.CarrierXMP)
 			checkLossless(t, out, again)
 		})
 	}
@@ -378,7 +342,7 @@ func TestReadCarriers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := withChunks(t, base, []tChunk{textChunk("Title", "keep me")}, tt.chunks)
-			fs := read(t, in)
+			fs := labeltest.Read(t, Format{}, in)
 			if len(fs) != 1 {
 				t.Fatalf("found %d labels", len(fs))
 			}
@@ -386,8 +350,7 @@ func TestReadCarriers(t *testing.T) {
 			if f.Label != oldLabel || f.Carrier != tt.carrier || f.Where != tt.where || f.Wrapped != tt.wrapped || f.Offset < 8 {
 				t.Fatalf("found %+v", f)
 			}
-			out := relabel(t, in, testLabel)
-			checkOne(t, out, testLabel)
+			out := labeltest.WriteRead(t, Format{}, in, testLabel, label.CarrierXMP)
 			checkLossless(t, in, out)
 			cs, _ := split(t, out)
 			for _, c := range cs {
@@ -415,11 +378,10 @@ func TestReadBoth(t *testing.T) {
 	in := withChunks(t, encode(t, rgba(3, 3)), []tChunk{
 		itxtChunk(KeywordXMP, string(xmp.New(string(oldLabel.JSON()))), false),
 	}, []tChunk{textChunk("AIGC", string(testLabel.WrappedJSON()))})
-	if fs := read(t, in); len(fs) != 2 {
+	if fs := labeltest.Read(t, Format{}, in); len(fs) != 2 {
 		t.Fatalf("found %d labels, want 2", len(fs))
 	}
-	out := relabel(t, in, testLabel)
-	checkOne(t, out, testLabel)
+	out := labeltest.WriteRead(t, Format{}, in, testLabel, label.CarrierXMP)
 	checkLossless(t, in, out)
 }
 
@@ -450,52 +412,32 @@ func TestBadInput(t *testing.T) {
 	tests := []struct {
 		name     string
 		in       []byte
-		readOK   bool // Read does not check CRCs of chunks it skips
 		contains string
 	}{
-		{"not png", []byte("GIF89a nope"), false, "signature"},
-		{"empty", nil, false, "signature"},
-		{"signature only", []byte(Signature), false, "without an IEND"},
-		{"bad IHDR CRC", mod(func(b []byte) []byte { b[8+8+3] ^= 1; return b }), false, "CRC"},
-		{"bad AIGC CRC", mod(func(b []byte) []byte { b[8+25+20] ^= 1; return b }), false, "CRC"},
-		{"bad IDAT CRC", mod(func(b []byte) []byte { b[idat+9] ^= 1; return b }), false, `"IDAT" chunk has CRC`},
-		{"truncated chunk", good[:idat+10], false, "remain"},
-		{"truncated header", good[:idat+5], false, "truncated"},
-		{"length past EOF", mod(func(b []byte) []byte { binary.BigEndian.PutUint32(b[idat:], 1<<20); return b }), false, "claims 1048576 bytes"},
-		{"length 4 GiB", mod(func(b []byte) []byte { binary.BigEndian.PutUint32(b[idat:], 0xffffffff); return b }), false, "2^31-1"},
-		{"missing IEND", good[:len(good)-12], false, "without an IEND"},
-		{"IDAT first", build(tChunk{"IDAT", nil}, tChunk{"IEND", nil}), false, "not IHDR"},
-		{"bad type", mod(func(b []byte) []byte { b[idat+4] = '1'; return b }), false, "invalid chunk type"},
-		{"zip bomb", build(cs[0].chunk(), tChunk{"zTXt", bomb}, tChunk{"IEND", nil}), false, "decompresses to more than"},
-		{"bad zlib", build(cs[0].chunk(), tChunk{"zTXt", []byte("AIGC\x00\x00garbage")}, tChunk{"IEND", nil}), false, "compressed"},
+		{"not png", []byte("GIF89a nope"), "signature"},
+		{"empty", nil, "signature"},
+		{"signature only", []byte(Signature), "without an IEND"},
+		{"bad IHDR CRC", mod(func(b []byte) []byte { b[8+8+3] ^= 1; return b }), "CRC"},
+		{"bad AIGC CRC", mod(func(b []byte) []byte { b[8+25+20] ^= 1; return b }), "CRC"},
+		{"bad IDAT CRC", mod(func(b []byte) []byte { b[idat+9] ^= 1; return b }), `"IDAT" chunk has CRC`},
+		{"truncated chunk", good[:idat+10], "remain"},
+		{"truncated header", good[:idat+5], "truncated"},
+		{"length past EOF", mod(func(b []byte) []byte { binary.BigEndian.PutUint32(b[idat:], 1<<20); return b }), "claims 1048576 bytes"},
+		{"length 4 GiB", mod(func(b []byte) []byte { binary.BigEndian.PutUint32(b[idat:], 0xffffffff); return b }), "2^31-1"},
+		{"missing IEND", good[:len(good)-12], "without an IEND"},
+		{"IDAT first", build(tChunk{"IDAT", nil}, tChunk{"IEND", nil}), "not IHDR"},
+		{"bad type", mod(func(b []byte) []byte { b[idat+4] = '1'; return b }), "invalid chunk type"},
+		{"zip bomb", build(cs[0].chunk(), tChunk{"zTXt", bomb}, tChunk{"IEND", nil}), "decompresses to more than"},
+		{"bad zlib", build(cs[0].chunk(), tChunk{"zTXt", []byte("AIGC\x00\x00garbage")}, tChunk{"IEND", nil}), "compressed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, rerr := Format{}.Read(bytes.NewReader(tt.in))
-			if tt.readOK && rerr != nil {
-				t.Fatalf("Read: %v", rerr)
-			}
-			if !tt.readOK {
-				checkErr(t, rerr, tt.contains)
-			}
-			werr := Format{}.Write(&bytes.Buffer{}, bytes.NewReader(tt.in), testLabel)
-			checkErr(t, werr, tt.contains)
+			labeltest.Corrupt(t, Format{}, tt.in, tt.contains)
 		})
 	}
 }
 
 func (c rawChunk) chunk() tChunk { return tChunk{c.typ, c.bytes[8 : len(c.bytes)-4]} }
-
-func checkErr(t *testing.T, err error, contains string) {
-	t.Helper()
-	var fe *label.FormatError
-	if !errors.As(err, &fe) || !errors.Is(err, label.ErrCorrupt) {
-		t.Fatalf("error %v is not a corrupt-file FormatError", err)
-	}
-	if !strings.Contains(err.Error(), contains) || !strings.HasPrefix(err.Error(), "png: ") {
-		t.Fatalf("error %q does not mention %q", err, contains)
-	}
-}
 
 func TestSniff(t *testing.T) {
 	if !(Format{}).Sniff(encode(t, rgba(1, 1))) {
@@ -508,31 +450,14 @@ func TestSniff(t *testing.T) {
 	}
 }
 
-// exiftool runs exiftool with the TC260 configuration and returns its output.
-func exiftool(t *testing.T, args ...string) string {
-	t.Helper()
-	tool := fixtures.NeedTool(t, "exiftool")
-	args = append([]string{"-config", fixtures.ExiftoolConfig()}, args...)
-	out, err := exec.Command(tool, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("exiftool %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
 func TestExiftool(t *testing.T) {
-	dir := t.TempDir()
 	in := withChunks(t, encode(t, rgba(6, 6)), ancillary, nil)
-	out := relabel(t, in, testLabel)
-	p := filepath.Join(dir, "ours.png")
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got := exiftool(t, "-s3", "-XMP-TC260:AIGC", p)
+	p := labeltest.WriteTemp(t, "ours.png", labeltest.Write(t, Format{}, in, testLabel))
+	got := labeltest.Exiftool(t, "-s3", "-XMP-TC260:AIGC", p)
 	if strings.TrimSpace(got) != string(testLabel.JSON()) {
 		t.Fatalf("exiftool reads %q, want %s", got, testLabel.JSON())
 	}
-	got = exiftool(t, "-s", "-PNG:Title", "-PNG:Author", "-PNG:Comment", "-PNG:Description-en", "-warning", p)
+	got = labeltest.Exiftool(t, "-s", "-PNG:Title", "-PNG:Author", "-PNG:Comment", "-PNG:Description-en", "-warning", p)
 	for _, want := range []string{"Title                           : A title", "Author                          : Jane Doe",
 		"Comment                         : a compressed comment", "Description-en                  : 说明"} {
 		if !strings.Contains(got, want) {
@@ -547,28 +472,17 @@ func TestExiftool(t *testing.T) {
 // TestExiftoolLabeled reads a file exiftool labeled (XMP with other
 // properties) and relabels it.
 func TestExiftoolLabeled(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "x.png")
 	in := withChunks(t, encode(t, paletted(5, 5)), []tChunk{textChunk("Title", "T")}, nil)
-	if err := os.WriteFile(p, in, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	exiftool(t, "-overwrite_original", "-XMP-TC260:AIGC="+string(oldLabel.JSON()), "-XMP-dc:Creator=Jane", p)
-	labeled, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := read(t, labeled)
+	p := labeltest.WriteTemp(t, "x.png", in)
+	labeltest.Exiftool(t, "-overwrite_original", "-XMP-TC260:AIGC="+string(oldLabel.JSON()), "-XMP-dc:Creator=Jane", p)
+	labeled := labeltest.ReadFile(t, p)
+	fs := labeltest.Read(t, Format{}, labeled)
 	if len(fs) != 1 || fs[0].Label != oldLabel || fs[0].Carrier != label.CarrierXMP {
 		t.Fatalf("Read of exiftool's file = %+v", fs)
 	}
-	out := relabel(t, labeled, testLabel)
-	checkOne(t, out, testLabel)
+	out := labeltest.WriteRead(t, Format{}, labeled, testLabel, label.CarrierXMP)
 	checkLossless(t, labeled, out)
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got := exiftool(t, "-s3", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-PNG:Title", p)
+	got := labeltest.Exiftool(t, "-s3", "-XMP-TC260:AIGC", "-XMP-dc:Creator", "-PNG:Title", labeltest.WriteTemp(t, "x.png", out))
 	want := string(testLabel.JSON()) + "\nJane\nT\n"
 	if got != want {
 		t.Fatalf("exiftool reads %q, want %q", got, want)
@@ -576,34 +490,10 @@ func TestExiftoolLabeled(t *testing.T) {
 }
 
 // TestFixtures relabels the committed samples: plain ones, ones other
-// tools labeled (which must be read) and deliberately bad ones (which Write
-// must refuse).
+// tools labeled (which must be read) and deliberately bad ones (which must
+// be refused).
 func TestFixtures(t *testing.T) {
-	for _, dir := range []string{"png", "labeled", "bad"} {
-		for _, p := range fixtures.All(dir) {
-			in, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !(Format{}).Sniff(in) {
-				continue
-			}
-			t.Run(dir+"/"+filepath.Base(p), func(t *testing.T) {
-				if dir == "bad" {
-					err := Format{}.Write(&bytes.Buffer{}, bytes.NewReader(in), testLabel)
-					if !errors.Is(err, label.ErrCorrupt) {
-						t.Fatalf("Write of a bad file: %v", err)
-					}
-					return
-				}
-				fs := read(t, in)
-				if dir == "labeled" && (len(fs) != 1 || !strings.HasPrefix(fs[0].Label.ProduceID, "20250901-")) {
-					t.Fatalf("Read of a labeled file found %+v", fs)
-				}
-				out := relabel(t, in, testLabel)
-				checkOne(t, out, testLabel)
-				checkLossless(t, in, out)
-			})
-		}
-	}
+	labeltest.Fixtures(t, Format{}, "png", testLabel, label.CarrierXMP, checkLossless)
+	labeltest.LabeledFixtures(t, Format{}, testLabel, label.CarrierXMP, checkLossless, ".png")
+	labeltest.BadFixtures(t, Format{}, ".png")
 }

@@ -15,7 +15,7 @@ import (
 type scanned struct {
 	size   int64 // file size
 	found  []label.Found
-	xmpOff int64 // offset of the first XMP iTXt chunk, -1 if none
+	xmpOff int64          // offset of the first XMP iTXt chunk, -1 if none
 	exif   map[int64]bool // offsets of eXIf chunks whose UserComment holds a label
 }
 

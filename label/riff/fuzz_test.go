@@ -45,6 +45,7 @@ func FuzzRewrite(f *testing.F) {
 	})
 }
 
+// walkAll reads every chunk of b, independently of Rewrite.
 func walkAll(b []byte) (*Reader, []Chunk, error) {
 	rd, err := NewReader(bytes.NewReader(b), "test")
 	if err != nil {

@@ -31,25 +31,6 @@ func setSize(b []byte, n int) []byte {
 	return b
 }
 
-func walk(t *testing.T, b []byte) (*Reader, []Chunk, error) {
-	t.Helper()
-	rd, err := NewReader(bytes.NewReader(b), "test")
-	if err != nil {
-		return nil, nil, err
-	}
-	var cs []Chunk
-	for {
-		c, err := rd.Next()
-		if err == io.EOF {
-			return rd, cs, nil
-		}
-		if err != nil {
-			return rd, cs, err
-		}
-		cs = append(cs, c)
-	}
-}
-
 func TestNext(t *testing.T) {
 	even := chunk("abcd", []byte("12"))
 	odd := chunk("odd ", []byte("123"))
@@ -90,7 +71,7 @@ func TestNext(t *testing.T) {
 		{name: "RF64 without ds64", in: append([]byte("RF64"), good[4:]...), err: "where the ds64 chunk must be"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rd, got, err := walk(t, tc.in)
+			rd, got, err := walkAll(tc.in)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -140,7 +121,7 @@ func rf64(data []byte) []byte {
 
 func TestRF64(t *testing.T) {
 	in := rf64([]byte("abcde"))
-	rd, cs, err := walk(t, in)
+	rd, cs, err := walkAll(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,18 +154,18 @@ func TestRF64(t *testing.T) {
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("Rewrite:\n got %x\nwant %x", out.Bytes(), want)
 	}
-	if _, _, err := walk(t, out.Bytes()); err != nil {
+	if _, _, err := walkAll(out.Bytes()); err != nil {
 		t.Errorf("output: %v", err)
 	}
 
 	bad := append([]byte(nil), in...)
 	binary.LittleEndian.PutUint64(bad[28:36], 1<<40)
-	if _, _, err := walk(t, bad); err == nil || !strings.Contains(err.Error(), "ds64 data size") {
+	if _, _, err := walkAll(bad); err == nil || !strings.Contains(err.Error(), "ds64 data size") {
 		t.Errorf("ds64 data size 1 TiB: err = %v", err)
 	}
 	bad = append([]byte(nil), in...)
 	copy(bad[72:76], "junk") // the data chunk, now without a ds64 size
-	if _, _, err := walk(t, bad); err == nil || !strings.Contains(err.Error(), `chunk "junk" has size 0xFFFFFFFF`) {
+	if _, _, err := walkAll(bad); err == nil || !strings.Contains(err.Error(), `chunk "junk" has size 0xFFFFFFFF`) {
 		t.Errorf("unknown chunk of size -1: err = %v", err)
 	}
 }
@@ -209,7 +190,7 @@ func TestRewrite(t *testing.T) {
 			want: file("TEST", odd, even)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rd, cs, err := walk(t, tc.in)
+			rd, cs, err := walkAll(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/riff"
 	"github.com/aigcmark/aigcmark/label/xmp"
 	gowav "github.com/go-audio/wav"
@@ -115,52 +116,26 @@ func withSize(b []byte) []byte {
 	return b
 }
 
-func write(t testing.TB, in []byte, l label.Label) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	return out.Bytes()
-}
-
-func readOne(t testing.TB, b []byte) label.Found {
-	t.Helper()
-	fs, err := (Format{}).Read(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	if len(fs) != 1 {
-		t.Fatalf("Read found %d labels, want 1: %+v", len(fs), fs)
-	}
-	return fs[0]
-}
-
 // ---- tests ----
 
 func TestWriteUnlabeled(t *testing.T) {
 	for _, tc := range testFiles() {
 		t.Run(tc.name, func(t *testing.T) {
-			out := write(t, tc.data, label1)
+			out := labeltest.Write(t, Format{}, tc.data, label1)
 			// Exactly the input, then the AIGC chunk, with the RIFF size
 			// fixed: every chunk byte-identical and in order.
 			want := withSize(append(append([]byte(nil), tc.data...), chunk("AIGC", label1.JSON())...))
 			if !bytes.Equal(out, want) {
 				t.Fatalf("output differs from input + AIGC chunk")
 			}
-			f := readOne(t, out)
-			if f.Carrier != label.CarrierRIFFChunk || f.Label != label1 || f.Wrapped || f.Raw != string(label1.JSON()) {
-				t.Errorf("read back %+v", f)
-			}
+			labeltest.RequireOne(t, Format{}, out, label1, label.CarrierRIFFChunk)
 			sameAudio(t, tc.data, out)
 			// Re-labeling replaces: same bytes as labeling once with label2.
-			again := write(t, out, label2)
-			if !bytes.Equal(again, write(t, tc.data, label2)) {
+			again := labeltest.Write(t, Format{}, out, label2)
+			if !bytes.Equal(again, labeltest.Write(t, Format{}, tc.data, label2)) {
 				t.Errorf("re-label differs from labeling the original")
 			}
-			if f := readOne(t, again); f.Label != label2 {
-				t.Errorf("re-label read %+v", f.Label)
-			}
+			labeltest.RequireOne(t, Format{}, again, label2, label.CarrierRIFFChunk)
 		})
 	}
 }
@@ -183,19 +158,15 @@ func sameAudio(t *testing.T, a, b []byte) {
 		return
 	}
 	fixtures.NeedTool(t, "ffmpeg")
-	dir := t.TempDir()
-	pa, pb := filepath.Join(dir, "a.wav"), filepath.Join(dir, "b.wav")
-	must(t, os.WriteFile(pa, a, 0o644))
-	must(t, os.WriteFile(pb, b, 0o644))
-	ma, mb := ffmpegMD5(t, pa), ffmpegMD5(t, pb)
-	if ma != mb || !strings.HasPrefix(ma, "MD5=") {
+	pb := labeltest.WriteTemp(t, "b.wav", b)
+	ma, mb := labeltest.AudioMD5(t, labeltest.WriteTemp(t, "a.wav", a)), labeltest.AudioMD5(t, pb)
+	if ma != mb {
 		t.Errorf("ffmpeg md5: input %q, output %q", ma, mb)
 	}
-	fixtures.NeedTool(t, "ffprobe")
-	pr, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_type,sample_rate,channels",
-		"-of", "compact", pb).CombinedOutput()
-	if err != nil || !strings.Contains(string(pr), "codec_type=audio") {
-		t.Errorf("ffprobe: %v\n%s", err, pr)
+	pr := labeltest.RunTool(t, "ffprobe", "-v", "error", "-show_entries", "stream=codec_type,sample_rate,channels",
+		"-of", "compact", pb)
+	if !strings.Contains(pr, "codec_type=audio") {
+		t.Errorf("ffprobe:\n%s", pr)
 	}
 }
 
@@ -213,15 +184,6 @@ func goaudioPCM(b []byte) (string, error) {
 		binary.Write(h, binary.LittleEndian, int64(v))
 	}
 	return string(h.Sum(nil)), nil
-}
-
-func ffmpegMD5(t *testing.T, p string) string {
-	t.Helper()
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", p, "-map", "0", "-f", "md5", "-").Output()
-	if err != nil {
-		t.Fatalf("ffmpeg %s: %v", p, err)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func must(t testing.TB, err error) {
@@ -298,13 +260,11 @@ func TestCarriers(t *testing.T) {
 					t.Errorf("label %d: %s %+v, want %s %+v", i, f.Carrier, f.Label, tc.carriers[i], tc.labels[i])
 				}
 			}
-			out := write(t, tc.in, label1)
+			out := labeltest.Write(t, Format{}, tc.in, label1)
 			if !bytes.Equal(out, tc.want) {
 				t.Errorf("Write:\n got %q\nwant %q", out, tc.want)
 			}
-			if f := readOne(t, out); f.Label != label1 || f.Carrier != label.CarrierRIFFChunk {
-				t.Errorf("read back %+v", f)
-			}
+			labeltest.RequireOne(t, Format{}, out, label1, label.CarrierRIFFChunk)
 			sameAudio(t, tc.in, out)
 		})
 	}
@@ -313,9 +273,8 @@ func TestCarriers(t *testing.T) {
 // TestExiftoolReadsPMX checks with exiftool that the _PMX packet we keep is
 // still XMP, with its other property and without the label.
 func TestExiftoolReadsPMX(t *testing.T) {
-	exiftool := fixtures.NeedTool(t, "exiftool")
+	fixtures.NeedTool(t, "exiftool")
 	in := wavFile(fmtChunk(1, 1, 8000, 16, nil), chunk("data", samples(50, 1, 2, false)), chunk("_PMX", xmpPacket(label2)))
-	dir := t.TempDir()
 	for _, tc := range []struct {
 		file string
 		data []byte
@@ -323,15 +282,10 @@ func TestExiftoolReadsPMX(t *testing.T) {
 		not  []string
 	}{
 		{"in.wav", in, []string{"Song", `"Label":"2"`}, nil},
-		{"out.wav", write(t, in, label1), []string{"Song"}, []string{"AIGC"}},
+		{"out.wav", labeltest.Write(t, Format{}, in, label1), []string{"Song"}, []string{"AIGC"}},
 	} {
-		p := filepath.Join(dir, tc.file)
-		must(t, os.WriteFile(p, tc.data, 0o644))
-		out, err := exec.Command(exiftool, "-config", fixtures.ExiftoolConfig(), "-XMP:all", "-XMP-TC260:AIGC", "-j", p).CombinedOutput()
-		if err != nil {
-			t.Fatalf("exiftool: %v\n%s", err, out)
-		}
-		s := strings.ReplaceAll(string(out), `\"`, `"`)
+		out := labeltest.Exiftool(t, "-XMP:all", "-XMP-TC260:AIGC", "-j", labeltest.WriteTemp(t, tc.file, tc.data))
+		s := strings.ReplaceAll(out, `\"`, `"`)
 		for _, w := range tc.want {
 			if !strings.Contains(s, w) {
 				t.Errorf("%s: exiftool output lacks %q:\n%s", tc.file, w, out)
@@ -353,18 +307,13 @@ func TestFFmpegFiles(t *testing.T) {
 	for _, codec := range []string{"pcm_s16le", "pcm_s24le", "pcm_f32le", "pcm_u8"} {
 		t.Run(codec, func(t *testing.T) {
 			p := filepath.Join(dir, codec+".wav")
-			out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.0501",
-				"-metadata", "title=Title", "-c:a", codec, p).CombinedOutput()
-			if err != nil {
-				t.Fatalf("ffmpeg: %v\n%s", err, out)
-			}
-			in, err := os.ReadFile(p)
-			must(t, err)
-			got := write(t, in, label1)
+			labeltest.RunTool(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.0501",
+				"-metadata", "title=Title", "-c:a", codec, p)
+			in := labeltest.ReadFile(t, p)
+			got := labeltest.WriteRead(t, Format{}, in, label1, label.CarrierRIFFChunk)
 			if want := withSize(append(append([]byte(nil), in...), chunk("AIGC", label1.JSON())...)); !bytes.Equal(got, want) {
 				t.Errorf("output differs from input + AIGC chunk")
 			}
-			readOne(t, got)
 			sameAudio(t, in, got)
 		})
 	}
@@ -390,36 +339,20 @@ func TestBadInput(t *testing.T) {
 		{"empty", nil, "RIFF header is truncated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := (Format{}).Read(bytes.NewReader(tc.in))
-			check := func(op string, err error) {
-				var fe *label.FormatError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), "wav: ") {
-					t.Errorf("%s: err = %v, want a FormatError with %q", op, err, tc.err)
-				}
-			}
-			check("Read", err)
-			var out bytes.Buffer
-			check("Write", (Format{}).Write(&out, bytes.NewReader(tc.in), label1))
+			labeltest.Corrupt(t, Format{}, tc.in, tc.err)
 		})
 	}
 }
 
 func TestSniff(t *testing.T) {
-	for _, tc := range []struct {
-		head string
-		want bool
-	}{
-		{"RIFF\x00\x00\x00\x00WAVEfmt ", true},
-		{"RF64\xff\xff\xff\xffWAVEds64", true},
-		{"BW64\xff\xff\xff\xffWAVE", true},
-		{"RIFF\x00\x00\x00\x00WEBPVP8 ", false},
-		{"RIFF\x00\x00\x00\x00WAV", false},
-		{"", false},
-	} {
-		if got := (Format{}).Sniff([]byte(tc.head)); got != tc.want {
-			t.Errorf("Sniff(%q) = %v", tc.head, got)
-		}
-	}
+	labeltest.Sniff(t, Format{}, map[string]bool{
+		"RIFF\x00\x00\x00\x00WAVEfmt ": true,
+		"RF64\xff\xff\xff\xffWAVEds64": true,
+		"BW64\xff\xff\xff\xffWAVE":     true,
+		"RIFF\x00\x00\x00\x00WEBPVP8 ": false,
+		"RIFF\x00\x00\x00\x00WAV":      false,
+		"":                             false,
+	})
 }
 
 func TestRF64(t *testing.T) {
@@ -433,14 +366,23 @@ func TestRF64(t *testing.T) {
 	binary.LittleEndian.PutUint64(b[28:36], uint64(len(pcm)))
 	binary.LittleEndian.PutUint64(b[36:44], 101)
 
-	out := write(t, b, label1)
+	out := labeltest.WriteRead(t, Format{}, b, label1, label.CarrierRIFFChunk)
 	want := append(append([]byte(nil), b...), chunk("AIGC", label1.JSON())...)
 	binary.LittleEndian.PutUint64(want[20:28], uint64(len(want)-8))
 	if !bytes.Equal(out, want) {
 		t.Fatalf("RF64 output differs")
 	}
-	readOne(t, out)
 	sameAudio(t, b, out)
+}
+
+// bigHead returns the header of a 48 kHz stereo 16-bit WAV of size bytes:
+// the RIFF header, fmt and the data chunk's header, its samples to follow.
+func bigHead(size int) []byte {
+	head := wavFile(fmtChunk(1, 2, 48000, 16, nil))
+	head = append(head, "data"...)
+	head = binary.LittleEndian.AppendUint32(head, uint32(size-len(head)-4))
+	binary.LittleEndian.PutUint32(head[4:8], uint32(size-8))
+	return head
 }
 
 // TestLargeSparse labels a 300 MiB file and checks that Write streams it:
@@ -452,10 +394,7 @@ func TestLargeSparse(t *testing.T) {
 	const size = 300 << 20
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.wav")
-	head := wavFile(fmtChunk(1, 2, 48000, 16, nil))
-	head = append(head, "data"...)
-	head = binary.LittleEndian.AppendUint32(head, uint32(size-len(head)-4))
-	binary.LittleEndian.PutUint32(head[4:8], uint32(size-8))
+	head := bigHead(size)
 	f, err := os.Create(in)
 	must(t, err)
 	_, err = f.Write(head)
@@ -507,45 +446,25 @@ func TestLargeSparse(t *testing.T) {
 	}
 }
 
-// TestFixtures reads and labels the committed sample files, if any: plain
-// WAVs, WAVs other tools labeled (at least one label, exactly one after
-// Write), and corrupt ones (an error).
+// TestFixtures reads and labels the committed sample files: plain WAVs,
+// WAVs other tools labeled (at least one label, exactly one after Write),
+// and corrupt ones (an error).
 func TestFixtures(t *testing.T) {
-	var files []string
-	for _, dir := range []string{"wav", "labeled", "bad"} {
-		for _, p := range fixtures.All(dir) {
-			if strings.HasSuffix(p, ".wav") {
-				files = append(files, p)
-			}
+	labeltest.Fixtures(t, Format{}, "wav", label1, label.CarrierRIFFChunk, sameAudio)
+	// Not labeltest.LabeledFixtures: conflicting.wav carries two labels.
+	for _, p := range fixtures.All("labeled") {
+		if !strings.HasSuffix(p, ".wav") {
+			continue
 		}
-	}
-	for _, p := range files {
-		dir := filepath.Base(filepath.Dir(p))
-		t.Run(dir+"/"+filepath.Base(p), func(t *testing.T) {
-			in, err := os.ReadFile(p)
-			must(t, err)
-			fs, err := (Format{}).Read(bytes.NewReader(in))
-			if dir == "bad" {
-				var fe *label.FormatError
-				if !errors.As(err, &fe) {
-					t.Fatalf("Read: err = %v, want a FormatError", err)
-				}
-				t.Logf("%v", err)
-				return
-			}
-			if err != nil {
-				t.Fatalf("Read: %v", err)
-			}
-			if dir == "labeled" && len(fs) == 0 {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			in := labeltest.ReadFile(t, p)
+			if len(labeltest.Read(t, Format{}, in)) == 0 {
 				t.Errorf("no label found")
 			}
-			out := write(t, in, label1)
-			if f := readOne(t, out); f.Label != label1 {
-				t.Errorf("read back %+v", f.Label)
-			}
-			sameAudio(t, in, out)
+			sameAudio(t, in, labeltest.WriteRead(t, Format{}, in, label1, label.CarrierRIFFChunk))
 		})
 	}
+	labeltest.BadFixtures(t, Format{}, ".wav")
 }
 
 // BenchmarkWrite labels a 64 MiB WAV file on disk (file to file, so that
@@ -560,10 +479,7 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	dir := b.TempDir()
 	in := filepath.Join(dir, "in.wav")
-	head := wavFile(fmtChunk(1, 2, 48000, 16, nil))
-	head = append(head, "data"...)
-	head = binary.LittleEndian.AppendUint32(head, uint32(size-len(head)-4))
-	binary.LittleEndian.PutUint32(head[4:8], uint32(size-8))
+	head := bigHead(size)
 	f, err := os.Create(in)
 	must(b, err)
 	_, err = f.Write(head)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"image"
 	"image/color"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/riff"
 	"github.com/aigcmark/aigcmark/label/xmp"
 	xwebp "golang.org/x/image/webp"
@@ -106,15 +106,11 @@ func ffmpegFiles(t *testing.T) []testFile {
 		{"ffmpeg lossy rgba", "testsrc=s=21x11,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='X*10'", "0", flagXMP | flagAlpha},
 	} {
 		p := filepath.Join(dir, "f.webp")
-		b, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", tc.src, "-frames:v", "1",
-			"-c:v", "libwebp", "-lossless", tc.lossless, p).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ffmpeg: %v\n%s", err, b)
-		}
-		data, err := os.ReadFile(p)
-		must(t, err)
+		labeltest.RunTool(t, "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", tc.src, "-frames:v", "1",
+			"-c:v", "libwebp", "-lossless", tc.lossless, p)
+		data := labeltest.ReadFile(t, p)
 		var w, h int
-		_, err = fmtSscanf(tc.src, &w, &h)
+		_, err := fmtSscanf(tc.src, &w, &h)
 		must(t, err)
 		out = append(out, testFile{name: tc.name, data: data, flags: tc.flags, w: w, h: h})
 	}
@@ -142,27 +138,6 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func write(t testing.TB, in []byte, l label.Label) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := (Format{}).Write(&out, bytes.NewReader(in), l); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	return out.Bytes()
-}
-
-func readOne(t testing.TB, b []byte) label.Found {
-	t.Helper()
-	fs, err := (Format{}).Read(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	if len(fs) != 1 {
-		t.Fatalf("Read found %d labels, want 1: %+v", len(fs), fs)
-	}
-	return fs[0]
 }
 
 type rawChunk struct {
@@ -207,11 +182,7 @@ func TestWrite(t *testing.T) {
 	}
 	for _, tc := range files {
 		t.Run(tc.name, func(t *testing.T) {
-			out := write(t, tc.data, label1)
-			f := readOne(t, out)
-			if f.Carrier != label.CarrierXMP || f.Label != label1 || f.Raw != string(label1.JSON()) {
-				t.Errorf("read back %+v", f)
-			}
+			out := labeltest.WriteRead(t, Format{}, tc.data, label1, label.CarrierXMP)
 
 			// VP8X first, then every input chunk byte for byte and in
 			// order, with one XMP chunk after the image and EXIF chunks.
@@ -262,11 +233,8 @@ func TestWrite(t *testing.T) {
 
 			// Re-labeling edits the XMP packet in place: labeling again with
 			// label1 gives the same bytes.
-			again := write(t, out, label2)
-			if f := readOne(t, again); f.Label != label2 {
-				t.Errorf("re-label read %+v", f.Label)
-			}
-			if back := write(t, again, label1); !bytes.Equal(back, out) {
+			again := labeltest.WriteRead(t, Format{}, out, label2, label.CarrierXMP)
+			if back := labeltest.Write(t, Format{}, again, label1); !bytes.Equal(back, out) {
 				t.Errorf("labeling twice is not stable")
 			}
 		})
@@ -309,14 +277,8 @@ func checkExiftool(t *testing.T, b []byte, l label.Label, w, h int) {
 	if _, err := exec.LookPath("exiftool"); err != nil && os.Getenv(fixtures.RequireToolsEnv) == "" {
 		return
 	}
-	exiftool := fixtures.NeedTool(t, "exiftool")
-	p := filepath.Join(t.TempDir(), "x.webp")
-	must(t, os.WriteFile(p, b, 0o644))
-	out, err := exec.Command(exiftool, "-config", fixtures.ExiftoolConfig(), "-j", "-n", "-m",
-		"-XMP-TC260:AIGC", "-ImageWidth", "-ImageHeight", "-Warning", "-Error", p).Output()
-	if err != nil {
-		t.Fatalf("exiftool: %v\n%s", err, out)
-	}
+	out := labeltest.Exiftool(t, "-j", "-n", "-m", "-XMP-TC260:AIGC", "-ImageWidth", "-ImageHeight", "-Warning", "-Error",
+		labeltest.WriteTemp(t, "x.webp", b))
 	var res []struct {
 		AIGC        string
 		ImageWidth  int
@@ -324,7 +286,7 @@ func checkExiftool(t *testing.T, b []byte, l label.Label, w, h int) {
 		Warning     string
 		Error       string
 	}
-	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 1 {
 		t.Fatalf("exiftool output %s: %v", out, err)
 	}
 	r := res[0]
@@ -342,25 +304,9 @@ func sameFrames(t *testing.T, a, b []byte) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil && os.Getenv(fixtures.RequireToolsEnv) == "" {
 		return
 	}
-	fixtures.NeedTool(t, "ffmpeg")
-	dir := t.TempDir()
-	md5 := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		must(t, os.WriteFile(p, data, 0o644))
-		out, err := exec.Command("ffmpeg", "-v", "error", "-i", p, "-map", "0", "-f", "framemd5", "-").Output()
-		if err != nil {
-			t.Fatalf("ffmpeg %s: %v", name, err)
-		}
-		var lines []string
-		for _, l := range strings.Split(string(out), "\n") {
-			if l != "" && !strings.HasPrefix(l, "#") {
-				lines = append(lines, l)
-			}
-		}
-		return strings.Join(lines, "\n")
-	}
-	ma, mb := md5("a.webp", a), md5("b.webp", b)
-	if ma == "" || ma != mb {
+	ma := labeltest.FrameMD5(t, labeltest.WriteTemp(t, "a.webp", a))
+	mb := labeltest.FrameMD5(t, labeltest.WriteTemp(t, "b.webp", b))
+	if ma != mb {
 		t.Errorf("framemd5 differs:\n%s\n%s", ma, mb)
 	}
 }
@@ -368,31 +314,18 @@ func sameFrames(t *testing.T, a, b []byte) {
 // TestExiftoolLabeled reads files exiftool labeled (it makes simple files
 // extended) and relabels them: one label, the other XMP property kept.
 func TestExiftoolLabeled(t *testing.T) {
-	exiftool := fixtures.NeedTool(t, "exiftool")
-	dir := t.TempDir()
+	fixtures.NeedTool(t, "exiftool")
 	for _, tc := range handBuilt() {
 		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(dir, "in.webp")
-			must(t, os.WriteFile(p, tc.data, 0o644))
-			out, err := exec.Command(exiftool, "-config", fixtures.ExiftoolConfig(), "-overwrite_original",
-				"-XMP-TC260:AIGC="+string(label2.JSON()), "-XMP-dc:Title=Kept title", p).CombinedOutput()
-			if err != nil {
-				t.Fatalf("exiftool: %v\n%s", err, out)
-			}
-			in, err := os.ReadFile(p)
-			must(t, err)
-			if f := readOne(t, in); f.Label != label2 || f.Carrier != label.CarrierXMP {
-				t.Errorf("read %+v", f)
-			}
-			got := write(t, in, label1)
-			if f := readOne(t, got); f.Label != label1 {
-				t.Errorf("relabeled read %+v", f.Label)
-			}
+			p := labeltest.WriteTemp(t, "in.webp", tc.data)
+			labeltest.Exiftool(t, "-overwrite_original", "-XMP-TC260:AIGC="+string(label2.JSON()), "-XMP-dc:Title=Kept title", p)
+			in := labeltest.ReadFile(t, p)
+			labeltest.RequireOne(t, Format{}, in, label2, label.CarrierXMP)
+			got := labeltest.WriteRead(t, Format{}, in, label1, label.CarrierXMP)
 			checkExiftool(t, got, label1, tc.w, tc.h)
-			must(t, os.WriteFile(p, got, 0o644))
-			title, err := exec.Command(exiftool, "-s3", "-XMP-dc:Title", p).Output()
-			if err != nil || strings.TrimSpace(string(title)) != "Kept title" {
-				t.Errorf("dc:title after relabel: %q, %v", title, err)
+			title := labeltest.Exiftool(t, "-s3", "-XMP-dc:Title", labeltest.WriteTemp(t, "out.webp", got))
+			if strings.TrimSpace(title) != "Kept title" {
+				t.Errorf("dc:title after relabel: %q", title)
 			}
 			samePixels(t, tc.data, got)
 		})
@@ -431,11 +364,10 @@ func TestExistingXMP(t *testing.T) {
 			if len(fs) != tc.found {
 				t.Errorf("found %d labels, want %d", len(fs), tc.found)
 			}
-			out := write(t, tc.in, label1)
+			out := labeltest.WriteRead(t, Format{}, tc.in, label1, label.CarrierXMP)
 			if !bytes.Equal(out, tc.want) {
 				t.Errorf("got  %q\nwant %q", out, tc.want)
 			}
-			readOne(t, out)
 		})
 	}
 }
@@ -469,57 +401,25 @@ func TestBadInput(t *testing.T) {
 		{"malformed XMP with label", webpFile(vp8x(flagXMP, 7, 5), img, chunk("XMP ", []byte("<x:xmpmeta><TC260:AIGC>{}</x:xmpmeta"))), "XMP chunk: xmp: malformed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			check := func(op string, err error) {
-				var fe *label.FormatError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), "webp: ") {
-					t.Errorf("%s: err = %v, want a FormatError with %q", op, err, tc.err)
-				}
-			}
-			_, err := (Format{}).Read(bytes.NewReader(tc.in))
-			check("Read", err)
-			var out bytes.Buffer
-			check("Write", (Format{}).Write(&out, bytes.NewReader(tc.in), label1))
+			labeltest.Corrupt(t, Format{}, tc.in, tc.err)
 		})
 	}
 }
 
 func TestSniff(t *testing.T) {
-	for _, tc := range []struct {
-		head string
-		want bool
-	}{
-		{"RIFF\x00\x00\x00\x00WEBPVP8 ", true},
-		{"RIFF\x00\x00\x00\x00WAVEfmt ", false},
-		{"RIFF\x00\x00\x00\x00WEB", false},
-		{"", false},
-	} {
-		if got := (Format{}).Sniff([]byte(tc.head)); got != tc.want {
-			t.Errorf("Sniff(%q) = %v", tc.head, got)
-		}
-	}
+	labeltest.Sniff(t, Format{}, map[string]bool{
+		"RIFF\x00\x00\x00\x00WEBPVP8 ": true,
+		"RIFF\x00\x00\x00\x00WAVEfmt ": false,
+		"RIFF\x00\x00\x00\x00WEB":      false,
+		"":                             false,
+	})
 }
 
 // TestFixtures reads the labeled WebP fixtures (another tool's label) and
 // relabels them.
 func TestFixtures(t *testing.T) {
-	for _, p := range fixtures.All("labeled") {
-		if !strings.HasSuffix(p, ".webp") {
-			continue
-		}
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			in, err := os.ReadFile(p)
-			must(t, err)
-			fs, err := (Format{}).Read(bytes.NewReader(in))
-			must(t, err)
-			if len(fs) == 0 {
-				t.Fatalf("no label found")
-			}
-			out := write(t, in, label1)
-			if f := readOne(t, out); f.Label != label1 {
-				t.Errorf("read back %+v", f.Label)
-			}
-			samePixels(t, in, out)
-			sameFrames(t, in, out)
-		})
-	}
+	labeltest.LabeledFixtures(t, Format{}, label1, label.CarrierXMP, func(t *testing.T, in, out []byte) {
+		samePixels(t, in, out)
+		sameFrames(t, in, out)
+	}, ".webp")
 }
