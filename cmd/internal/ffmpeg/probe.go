@@ -80,32 +80,32 @@ type probeJSON struct {
 		BitRate    string `json:"bit_rate"`
 	} `json:"format"`
 	Streams []struct {
-		Index              int               `json:"index"`
-		CodecType          string            `json:"codec_type"`
-		CodecName          string            `json:"codec_name"`
-		Profile            string            `json:"profile"`
-		BitRate            string            `json:"bit_rate"`
-		Duration           string            `json:"duration"`
-		NbFrames           string            `json:"nb_frames"`
-		TimeBase           string            `json:"time_base"`
-		Width              int               `json:"width"`
-		Height             int               `json:"height"`
-		PixFmt             string            `json:"pix_fmt"`
-		ColorRange         string            `json:"color_range"`
-		ColorSpace         string            `json:"color_space"`
-		ColorPrimaries     string            `json:"color_primaries"`
-		ColorTransfer      string            `json:"color_transfer"`
-		SampleAspectRatio  string            `json:"sample_aspect_ratio"`
-		RFrameRate         string            `json:"r_frame_rate"`
-		AvgFrameRate       string            `json:"avg_frame_rate"`
-		SampleRate         string            `json:"sample_rate"`
-		Channels           int               `json:"channels"`
-		ChannelLayout      string            `json:"channel_layout"`
-		SampleFmt          string            `json:"sample_fmt"`
-		BitsPerRawSample   string            `json:"bits_per_raw_sample"`
-		BitsPerSample      int               `json:"bits_per_sample"`
-		Tags               map[string]string `json:"tags"`
-		SideDataList       []struct {
+		Index             int               `json:"index"`
+		CodecType         string            `json:"codec_type"`
+		CodecName         string            `json:"codec_name"`
+		Profile           string            `json:"profile"`
+		BitRate           string            `json:"bit_rate"`
+		Duration          string            `json:"duration"`
+		NbFrames          string            `json:"nb_frames"`
+		TimeBase          string            `json:"time_base"`
+		Width             int               `json:"width"`
+		Height            int               `json:"height"`
+		PixFmt            string            `json:"pix_fmt"`
+		ColorRange        string            `json:"color_range"`
+		ColorSpace        string            `json:"color_space"`
+		ColorPrimaries    string            `json:"color_primaries"`
+		ColorTransfer     string            `json:"color_transfer"`
+		SampleAspectRatio string            `json:"sample_aspect_ratio"`
+		RFrameRate        string            `json:"r_frame_rate"`
+		AvgFrameRate      string            `json:"avg_frame_rate"`
+		SampleRate        string            `json:"sample_rate"`
+		Channels          int               `json:"channels"`
+		ChannelLayout     string            `json:"channel_layout"`
+		SampleFmt         string            `json:"sample_fmt"`
+		BitsPerRawSample  string            `json:"bits_per_raw_sample"`
+		BitsPerSample     int               `json:"bits_per_sample"`
+		Tags              map[string]string `json:"tags"`
+		SideDataList      []struct {
 			SideDataType string  `json:"side_data_type"`
 			Rotation     float64 `json:"rotation"`
 		} `json:"side_data_list"`
