@@ -417,3 +417,21 @@ func TestParse(t *testing.T) {
 		t.Error("unknown mode accepted")
 	}
 }
+
+// Low-bitrate codecs smear bursts: Vorbis at 24 kbit/s (22 kHz mono) turned
+// one 95 ms dot into 162 ms. A dot stretched to 1.7 dots still reads short.
+func TestFindSmearedDot(t *testing.T) {
+	const rate = 22050
+	dot := 0.1
+	s := cat(silence(rate, 0.5),
+		tone(rate, Pitch, 0.25, dot), silence(rate, dot), tone(rate, Pitch, 0.25, 3*dot), silence(rate, 3*dot),
+		tone(rate, Pitch, 0.25, 1.7*dot), silence(rate, dot), tone(rate, Pitch, 0.25, dot),
+		silence(rate, 0.5))
+	groups, err := Find(s, rate, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || !groups[0].IsCue() {
+		t.Fatalf("found %v, want one cue", groups)
+	}
+}

@@ -110,7 +110,7 @@ func (g Group) IsCue() bool {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, b := range g.Bursts {
 		l := float64(b.Length)
-		if (!b.Long && l > 1.6*u) || l > 5*u {
+		if (!b.Long && l >= 2*u) || l > 5*u {
 			return false
 		}
 		lo, hi = math.Min(lo, b.Level), math.Max(hi, b.Level)
