@@ -100,24 +100,34 @@ func (c *Cmd) Start() error {
 	if _, err := exec.LookPath(c.tool); err != nil {
 		return &Error{Tool: c.tool, Err: ErrNotInstalled}
 	}
+	// StdinPipe and StdoutPipe set the exec.Cmd's fields themselves; the
+	// Cmd's own fields only apply when they are set.
+	if c.Stdin != nil {
+		c.cmd.Stdin = c.Stdin
+	}
+	if c.Stdout != nil {
+		c.cmd.Stdout = c.Stdout
+	}
 	if c.tool == "ffmpeg" {
 		extra := []string{"-hide_banner"}
-		if c.Stdin == nil {
+		if c.cmd.Stdin == nil {
 			extra = append(extra, "-nostdin")
 		}
 		c.cmd.Args = append(append([]string{c.cmd.Args[0]}, extra...), c.cmd.Args[1:]...)
 	}
-	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = c.Stdin, c.Stdout, &c.stderr
+	c.cmd.Stderr = &c.stderr
 	if err := c.cmd.Start(); err != nil {
 		return &Error{Tool: c.tool, Err: err}
 	}
 	return nil
 }
 
-// StdoutPipe and StdinPipe are os/exec's, for streaming frames.
+// StdoutPipe returns a pipe connected to the process's standard output,
+// for streaming frames; call it before Start and leave Stdout nil.
 func (c *Cmd) StdoutPipe() (io.ReadCloser, error) { return c.cmd.StdoutPipe() }
 
-// StdinPipe returns a pipe connected to the process's standard input.
+// StdinPipe returns a pipe connected to the process's standard input; call
+// it before Start and leave Stdin nil. Close it to send end of file.
 func (c *Cmd) StdinPipe() (io.WriteCloser, error) { return c.cmd.StdinPipe() }
 
 // Wait waits for the process to end. A context cancellation is reported as

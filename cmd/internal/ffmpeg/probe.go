@@ -11,9 +11,10 @@ import (
 
 // Info is what ffprobe reports about a media file.
 type Info struct {
-	FormatName string  // "mov,mp4,m4a,3gp,3g2,mj2", "mp3", …
-	Duration   float64 // seconds, 0 if unknown
-	BitRate    int64   // bits per second of the whole file, 0 if unknown
+	FormatName string            // "mov,mp4,m4a,3gp,3g2,mj2", "mp3", …
+	Duration   float64           // seconds, 0 if unknown
+	BitRate    int64             // bits per second of the whole file, 0 if unknown
+	Tags       map[string]string // container metadata ("major_brand", "title", …)
 	Streams    []Stream
 }
 
@@ -27,6 +28,11 @@ type Stream struct {
 	Duration  float64 // seconds, 0 if unknown
 	NbFrames  int64   // 0 if unknown
 	TimeBase  string  // "1/15360"
+	StartTime float64 // seconds, 0 if unknown
+
+	// AttachedPic is set for a cover picture stored as a one-frame video
+	// stream; it is not part of the video.
+	AttachedPic bool
 
 	// Video.
 	Width, Height     int
@@ -39,6 +45,9 @@ type Stream struct {
 	FrameRate         string  // r_frame_rate, "30000/1001"
 	AvgFrameRate      string  // avg_frame_rate
 	Rotation          float64 // display-matrix rotation in degrees (counter-clockwise, as ffprobe prints it)
+	// DisplayMatrix is the stream's display matrix (the nine 32-bit values
+	// of an MP4 tkhd matrix, row by row), nil when the stream has none.
+	DisplayMatrix *[9]int32
 
 	// Audio.
 	SampleRate    int
@@ -75,9 +84,10 @@ func Rate(s string) float64 {
 
 type probeJSON struct {
 	Format struct {
-		FormatName string `json:"format_name"`
-		Duration   string `json:"duration"`
-		BitRate    string `json:"bit_rate"`
+		FormatName string            `json:"format_name"`
+		Duration   string            `json:"duration"`
+		BitRate    string            `json:"bit_rate"`
+		Tags       map[string]string `json:"tags"`
 	} `json:"format"`
 	Streams []struct {
 		Index             int               `json:"index"`
@@ -88,6 +98,8 @@ type probeJSON struct {
 		Duration          string            `json:"duration"`
 		NbFrames          string            `json:"nb_frames"`
 		TimeBase          string            `json:"time_base"`
+		StartTime         string            `json:"start_time"`
+		Disposition       map[string]int    `json:"disposition"`
 		Width             int               `json:"width"`
 		Height            int               `json:"height"`
 		PixFmt            string            `json:"pix_fmt"`
@@ -106,8 +118,9 @@ type probeJSON struct {
 		BitsPerSample     int               `json:"bits_per_sample"`
 		Tags              map[string]string `json:"tags"`
 		SideDataList      []struct {
-			SideDataType string  `json:"side_data_type"`
-			Rotation     float64 `json:"rotation"`
+			SideDataType  string  `json:"side_data_type"`
+			Rotation      float64 `json:"rotation"`
+			DisplayMatrix string  `json:"displaymatrix"`
 		} `json:"side_data_list"`
 	} `json:"streams"`
 }
@@ -133,12 +146,14 @@ func parseProbe(out []byte) (*Info, error) {
 		FormatName: p.Format.FormatName,
 		Duration:   num(p.Format.Duration),
 		BitRate:    integer(p.Format.BitRate),
+		Tags:       p.Format.Tags,
 	}
 	for _, s := range p.Streams {
 		st := Stream{
 			Index: s.Index, CodecType: s.CodecType, CodecName: s.CodecName, Profile: s.Profile,
 			BitRate: integer(s.BitRate), Duration: num(s.Duration), NbFrames: integer(s.NbFrames),
-			TimeBase: s.TimeBase, Width: s.Width, Height: s.Height, PixFmt: s.PixFmt,
+			TimeBase: s.TimeBase, StartTime: num(s.StartTime), AttachedPic: s.Disposition["attached_pic"] != 0,
+			Width: s.Width, Height: s.Height, PixFmt: s.PixFmt,
 			ColorRange: s.ColorRange, ColorSpace: s.ColorSpace, ColorPrimaries: s.ColorPrimaries,
 			ColorTransfer: s.ColorTransfer, SampleAspectRatio: s.SampleAspectRatio,
 			FrameRate: s.RFrameRate, AvgFrameRate: s.AvgFrameRate,
@@ -152,6 +167,7 @@ func parseProbe(out []byte) (*Info, error) {
 		for _, sd := range s.SideDataList {
 			if sd.SideDataType == "Display Matrix" {
 				st.Rotation = sd.Rotation
+				st.DisplayMatrix = parseDisplayMatrix(sd.DisplayMatrix)
 			}
 		}
 		if st.Rotation == 0 && s.Tags["rotate"] != "" {
@@ -161,4 +177,30 @@ func parseProbe(out []byte) (*Info, error) {
 		info.Streams = append(info.Streams, st)
 	}
 	return info, nil
+}
+
+// parseDisplayMatrix reads the matrix as ffprobe prints it: three rows
+// "00000000:  a  b  u", each an offset and three decimal numbers. It
+// returns nil for anything else.
+func parseDisplayMatrix(s string) *[9]int32 {
+	var m [9]int32
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		_, nums, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil
+		}
+		for _, f := range strings.Fields(nums) {
+			v, err := strconv.ParseInt(f, 10, 32)
+			if err != nil || n == len(m) {
+				return nil
+			}
+			m[n] = int32(v)
+			n++
+		}
+	}
+	if n != len(m) {
+		return nil
+	}
+	return &m
 }
