@@ -19,9 +19,11 @@ import (
 )
 
 // Decode decodes the picture in src as the viewer sees it: the EXIF
-// orientation applied, the first frame of an animation. A picture with
-// more than maxPixels pixels (0 means DefaultMaxPixels) is refused with a
-// *TooLargeError before anything is decoded. Errors are those of Label.
+// orientation applied, the first frame of an animation (GIF or WebP; an
+// animated WebP's first frame drawn on its transparent canvas). A picture
+// with more than maxPixels pixels (0 means DefaultMaxPixels) is refused
+// with a *TooLargeError before anything is decoded. Errors are those of
+// Label.
 func Decode(ctx context.Context, src io.ReadSeeker, maxPixels int64) (image.Image, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
@@ -41,6 +43,7 @@ func Decode(ctx context.Context, src io.ReadSeeker, maxPixels int64) (image.Imag
 		config func(io.Reader) (image.Config, error)
 		decode func(io.Reader) (image.Image, error)
 		orient func() (int, error)
+		anim   *webpAnim // an animated WebP, known once orient ran
 	)
 	switch {
 	case labeljpeg.Format{}.Sniff(head):
@@ -70,12 +73,20 @@ func Decode(ctx context.Context, src io.ReadSeeker, maxPixels int64) (image.Imag
 			return meta.orientation, nil
 		}
 	case labelwebp.Format{}.Sniff(head):
-		format, config, decode = "webp", webp.DecodeConfig, webp.Decode
+		format, config = "webp", webp.DecodeConfig
+		decode = func(r io.Reader) (image.Image, error) {
+			m, err := webp.Decode(r)
+			if err != nil {
+				return nil, err
+			}
+			return webpToNRGBA(m), nil
+		}
 		orient = func() (int, error) {
 			meta, err := walkWebP(src)
 			if err != nil {
 				return 0, err
 			}
+			anim = meta.anim
 			return meta.orientation, nil
 		}
 	case labelgif.Format{}.Sniff(head):
@@ -105,12 +116,18 @@ func Decode(ctx context.Context, src io.ReadSeeker, maxPixels int64) (image.Imag
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if br, err = j.reader(); err != nil {
-		return nil, err
-	}
-	m, err := decode(br)
-	if err != nil {
-		return nil, j.decodeError(format, err, false)
+	var m image.Image
+	if anim != nil {
+		if m, err = j.webpFirstFrame(anim); err != nil {
+			return nil, err
+		}
+	} else {
+		if br, err = j.reader(); err != nil {
+			return nil, err
+		}
+		if m, err = decode(br); err != nil {
+			return nil, j.decodeError(format, err, false)
+		}
 	}
 	if o <= 1 || o > 8 {
 		return m, nil

@@ -42,6 +42,10 @@ func FuzzLabel(f *testing.F) {
 	f.Add(encodeJPEG(f, pattern(17, 9, 1), 50))
 	f.Add(encodePNG(f, smallPalette(9, 7)))
 	f.Add(encodeWebP(f, pattern(9, 7, 1), false, 50))
+	f.Add(testAnim{w: 12, h: 10, frames: []testFrame{
+		{m: alphaPattern(12, 10, 1), ms: 20},
+		{m: pattern(4, 6, 2), at: image.Pt(2, 2), ms: 30, noBlend: true, dispose: true, lossy: 60},
+	}}.bytes(f))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
 		info, err := picture.Label(context.Background(), &out, bytes.NewReader(in), tiny, picture.Options{MaxPixels: 1 << 16})
@@ -55,7 +59,16 @@ func FuzzLabel(f *testing.F) {
 			}
 			return
 		}
-		m := decode(t, out.Bytes())
+		var m image.Image
+		if isAnimatedWebP(out.Bytes()) {
+			a := playWebP(t, out.Bytes())
+			if len(a.shown) != info.Frames {
+				t.Fatalf("output has %d frames, Info %d", len(a.shown), info.Frames)
+			}
+			m = a.shown[0]
+		} else {
+			m = decode(t, out.Bytes())
+		}
 		if b := m.Bounds(); b.Dx() != info.Width || b.Dy() != info.Height {
 			t.Fatalf("output %v, Info %dx%d", b, info.Width, info.Height)
 		}

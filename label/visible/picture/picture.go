@@ -23,8 +23,15 @@
 //     truecolour with alpha, low bit depths as 8 bits, interlaced pictures
 //     not interlaced. APNG is refused.
 //   - WebP: lossless in, lossless out; lossy in, lossy out at the quality
-//     estimated from the VP8 quantiser indices, or Options.Quality. Alpha
-//     is kept. Animated WebP is refused.
+//     estimated from the VP8 quantiser indices, or Options.Quality, its
+//     studio-range colours converted as libwebp does. Alpha is kept.
+//   - Animated WebP: every frame is labeled where the viewer sees it, as
+//     for a GIF. Frame durations, the loop count, the background colour,
+//     the canvas and each frame's disposal are kept, and its blending
+//     where the label allows; a frame's rectangle grows only where the
+//     label has to be repainted. Lossless frames stay lossless, lossy
+//     frames are re-encoded lossy at the quality estimated from the
+//     largest one, or Options.Quality.
 //   - GIF: every frame is labeled where the viewer sees it, frame
 //     rectangles, delays, disposal methods, loop count and palettes are
 //     kept; a frame grows only where the label has to be repainted.
@@ -36,8 +43,9 @@
 // (its offsets point into the old file); PNG ancillary chunks that stay
 // valid (iCCP, sRGB, gAMA, cHRM, cICP, mDCV, cLLI and every safe-to-copy
 // chunk: pHYs, eXIf, tEXt, zTXt, iTXt, …) on their side of the image data;
-// WebP ICCP, EXIF and XMP chunks; GIF comment and application extensions
-// (XMP included) other than the loop extension, which is rewritten.
+// WebP ICCP, EXIF and XMP chunks (unknown chunks are dropped); GIF comment
+// and application extensions (XMP included) other than the loop
+// extension, which is rewritten.
 //
 // Label does not write the AIGC metadata label: the caller writes it into
 // the output afterwards with the matching label/<container> package.
@@ -66,8 +74,10 @@ const DefaultMaxPixels = 100_000_000
 // Options tunes Label. The zero value is ready to use.
 type Options struct {
 	// MaxPixels bounds the pixels Label decodes: width × height of the
-	// picture, and for a GIF also the sum over its frames. 0 means
-	// DefaultMaxPixels.
+	// picture, and for a GIF or an animated WebP also the sum over its
+	// frames, read from their headers. An animated WebP whose frames,
+	// grown to repaint the label, would re-encode more than twice as
+	// many pixels is refused as unsupported. 0 means DefaultMaxPixels.
 	MaxPixels int64
 	// Quality (1..100) is the quality of lossy output (JPEG, lossy WebP).
 	// 0 means the input's estimated quality.
@@ -80,8 +90,8 @@ type Info struct {
 	Width, Height int             // the picture as stored
 	Orientation   int             // the EXIF orientation honoured, 1..8 (1 without one)
 	Label         image.Rectangle // where the overlay went, in viewer coordinates
-	Frames        int             // frames labeled: 1, or a GIF's frame count
-	Lossless      bool            // the output format is lossless (PNG, GIF, lossless WebP)
+	Frames        int             // frames labeled: 1, or an animation's frame count
+	Lossless      bool            // the output is lossless (PNG, GIF, WebP with lossless frames only)
 	Quality       int             // quality of the lossy output, 0 for lossless output
 	Estimated     int             // the input's estimated quality, 0 when lossless or unknown
 	Kept          []string        // the metadata carried over, in order: "EXIF", "ICC", "XMP", …

@@ -25,7 +25,8 @@ type webpMeta struct {
 	kinds          []string
 	orientation    int
 	lossless       bool
-	quality        int // estimated from the VP8 chunk; 0 if unknown
+	quality        int       // estimated from the VP8 chunk; 0 if unknown
+	anim           *webpAnim // the frames of an animated WebP; nil for a still
 }
 
 // webp labels a WebP picture.
@@ -45,6 +46,12 @@ func (j *job) webp() (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	if a := meta.anim; a != nil {
+		if err := j.checkSize("webp", a.width, a.height, len(a.frames), a.area); err != nil {
+			return Info{}, err
+		}
+		return j.webpAnimated(meta)
+	}
 	if err := j.ctx.Err(); err != nil {
 		return Info{}, err
 	}
@@ -61,11 +68,9 @@ func (j *job) webp() (Info, error) {
 		return Info{}, err
 	}
 	// The decoder returns NRGBA (lossless) or Y'CbCr with or without alpha
-	// (lossy); the encoder takes any image, and NRGBA fastest.
-	img, ok := m.(*image.NRGBA)
-	if !ok {
-		img = toNRGBA(m)
-	}
+	// (lossy), which webpToNRGBA converts as libwebp does; the encoder
+	// takes any image, and NRGBA fastest.
+	img := webpToNRGBA(m)
 	composite(img, ov)
 
 	o := webpenc.DefaultOptions()
@@ -102,6 +107,62 @@ func (j *job) webp() (Info, error) {
 		return Info{}, err
 	}
 	return j.info, nil
+}
+
+// webpToNRGBA returns what golang.org/x/image/webp decoded as NRGBA:
+// NRGBA (lossless) as it is, Y'CbCr (lossy, with or without alpha)
+// converted with vp8RGB, each chroma sample covering its 2×2 block.
+//
+// x/image/webp hands VP8's samples over as an image.YCbCr, whose colour
+// model is JPEG's full-range Y'CbCr; VP8 (RFC 6386 section 9.2) and libwebp
+// use the BT.601 studio range (luma 16..235, chroma 16..240). Converting
+// with image/color would lift the blacks and dim the whites, and each
+// relabeling would grey a lossy WebP further (golang/go#40173).
+func webpToNRGBA(m image.Image) *image.NRGBA {
+	var (
+		yc *image.YCbCr
+		a  *image.NYCbCrA
+	)
+	switch m := m.(type) {
+	case *image.NRGBA:
+		return m
+	case *image.YCbCr:
+		yc = m
+	case *image.NYCbCrA:
+		yc, a = &m.YCbCr, m
+	default:
+		return toNRGBA(m)
+	}
+	b := yc.Rect
+	out := image.NewNRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		p := out.Pix[out.PixOffset(b.Min.X, y):]
+		for x := b.Min.X; x < b.Max.X; x++ {
+			ci := yc.COffset(x, y)
+			r, g, bb := vp8RGB(yc.Y[yc.YOffset(x, y)], yc.Cb[ci], yc.Cr[ci])
+			alpha := uint8(0xFF)
+			if a != nil {
+				alpha = a.A[a.AOffset(x, y)]
+			}
+			p[0], p[1], p[2], p[3] = r, g, bb, alpha
+			p = p[4:]
+		}
+	}
+	return out
+}
+
+// vp8RGB converts a studio-range BT.601 Y'CbCr sample to RGB:
+//
+//	R = 1.164(Y-16) + 1.596(Cr-128)
+//	G = 1.164(Y-16) - 0.392(Cb-128) - 0.813(Cr-128)
+//	B = 1.164(Y-16) + 2.017(Cb-128)
+//
+// in 16.16 fixed point, rounded and clamped.
+func vp8RGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy := (int32(y) - 16) * 76309 // 255/219
+	u, v := int32(cb)-128, int32(cr)-128
+	clamp := func(x int32) uint8 { return uint8(min(max((x+1<<15)>>16, 0), 255)) }
+	return clamp(yy + 104597*v), clamp(yy - 25675*u - 53279*v), clamp(yy + 132201*u)
 }
 
 // fixALPH repairs the ALPH chunk deepteams/webp v1.1.0 writes for a lossy
@@ -145,7 +206,9 @@ func fixALPH(b []byte, w, h int) ([]byte, error) {
 
 // walkWebP walks the chunks of the WebP file r: it keeps the ICC profile,
 // EXIF and XMP, reads the orientation, tells lossy from lossless and
-// estimates a lossy picture's quality. Animations are refused.
+// estimates a lossy picture's quality. For an animated WebP it reads the
+// canvas, the ANIM chunk and every frame's header (see webpAnim); the
+// quality is estimated from the largest lossy frame.
 func walkWebP(r io.ReadSeeker) (*webpMeta, error) {
 	rd, err := riff.NewReader(r, "webp")
 	if err != nil {
@@ -163,6 +226,11 @@ func walkWebP(r io.ReadSeeker) (*webpMeta, error) {
 		return rd.ReadData(c, label.MaxMetadata)
 	}
 	found := false
+	var (
+		vp8x, anim []byte
+		frames     []webpFrame
+		imageAt    int64 = -1
+	)
 	for {
 		c, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -172,8 +240,26 @@ func walkWebP(r io.ReadSeeker) (*webpMeta, error) {
 			return nil, err
 		}
 		switch c.ID {
-		case "ANIM", "ANMF":
-			return nil, label.Unsupported("webp", c.Offset, "animated WebP is not labeled")
+		case "VP8X":
+			if vp8x != nil || c.Size < 10 {
+				return nil, label.Corrupt("webp", c.Offset, "VP8X chunk of %d bytes, or a second one", c.Size)
+			}
+			if vp8x, err = rd.ReadHead(c, 10); err != nil {
+				return nil, err
+			}
+		case "ANIM":
+			if anim != nil || c.Size < 6 {
+				return nil, label.Corrupt("webp", c.Offset, "ANIM chunk of %d bytes, or a second one", c.Size)
+			}
+			if anim, err = rd.ReadHead(c, 6); err != nil {
+				return nil, err
+			}
+		case "ANMF":
+			f, err := readANMF(rd, r, c)
+			if err != nil {
+				return nil, err
+			}
+			frames = append(frames, f)
 		case "ICCP":
 			if meta.icc, err = load(c); err != nil {
 				return nil, err
@@ -191,18 +277,50 @@ func walkWebP(r io.ReadSeeker) (*webpMeta, error) {
 			}
 			meta.kinds = append(meta.kinds, "XMP")
 		case "VP8L":
-			meta.lossless, found = true, true
+			meta.lossless, found, imageAt = true, true, c.Offset
 		case "VP8 ":
 			head, err := rd.ReadHead(c, 4096)
 			if err != nil {
 				return nil, err
 			}
 			meta.quality, _ = estimateVP8Quality(head)
-			found = true
+			found, imageAt = true, c.Offset
 		}
 	}
-	if !found {
-		return nil, label.Corrupt("webp", 12, "no VP8 or VP8L image chunk")
+	animated := vp8x != nil && vp8x[0]&webpFlagAnim != 0
+	if !animated && anim == nil && frames == nil {
+		if !found {
+			return nil, label.Corrupt("webp", 12, "no VP8 or VP8L image chunk")
+		}
+		return meta, nil
 	}
+	switch {
+	case !animated:
+		return nil, label.Corrupt("webp", 12, "ANIM or ANMF chunks in a file without the VP8X animation flag")
+	case anim == nil:
+		return nil, label.Corrupt("webp", 12, "animated WebP without an ANIM chunk")
+	case len(frames) == 0:
+		return nil, label.Corrupt("webp", 12, "animated WebP without frames")
+	case found:
+		return nil, label.Corrupt("webp", imageAt, "image chunk outside the frames of an animated WebP")
+	}
+	a := &webpAnim{flags: vp8x[0], width: int(u24(vp8x[4:])) + 1, height: int(u24(vp8x[7:])) + 1, anim: anim, frames: frames}
+	canvas := image.Rect(0, 0, a.width, a.height)
+	meta.lossless = true
+	largest := int64(-1)
+	for i, f := range frames {
+		if !f.rect.In(canvas) {
+			return nil, label.Corrupt("webp", f.chunk.Offset, "frame %d at %v lies outside the %dx%d canvas", i+1, f.rect, a.width, a.height)
+		}
+		n := int64(f.rect.Dx()) * int64(f.rect.Dy())
+		a.area = min(a.area+n, 1<<62) // n < 2^48: saturates, never overflows
+		if !f.lossless {
+			meta.lossless = false
+			if n > largest {
+				largest, meta.quality = n, f.quality
+			}
+		}
+	}
+	meta.anim = a
 	return meta, nil
 }

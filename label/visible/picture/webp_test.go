@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -15,7 +14,6 @@ import (
 	webpenc "github.com/deepteams/webp"
 
 	"github.com/aigcmark/aigcmark/fixtures"
-	"github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/visible"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
@@ -283,18 +281,5 @@ func TestWebPMetadata(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestWebPAnimatedRefused checks that an animated WebP is refused as
-// unsupported.
-func TestWebPAnimatedRefused(t *testing.T) {
-	in, err := os.ReadFile(fixtures.Path("webp/animated.webp"))
-	if err != nil {
-		t.Skip(err)
-	}
-	_, err = picture.Label(context.Background(), &bytes.Buffer{}, bytes.NewReader(in), corner, picture.Options{})
-	if !errors.Is(err, label.ErrUnsupported) || !strings.Contains(err.Error(), "animated") {
-		t.Errorf("Label = %v, want unsupported: animated", err)
 	}
 }
