@@ -13,12 +13,15 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/batch"
 	"github.com/aigcmark/aigcmark/cmd/internal/fileset"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/visible/picture"
 )
 
 type inspectOptions struct {
-	JSON   bool
-	Strict bool
-	Jobs   int
+	JSON      bool
+	Strict    bool
+	Jobs      int
+	Explicit  bool
+	MaxPixels int64
 }
 
 func inspectCommand() *cli.Command {
@@ -33,6 +36,8 @@ func inspectCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON},
 			&cli.BoolFlag{Name: "strict", Usage: "report departures from the recommended character set and key layout as errors", Destination: &o.Strict},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "files read in parallel", Destination: &o.Jobs},
+			&cli.BoolFlag{Name: "explicit", Value: true, Usage: "also measure the explicit label from the pixels, samples or text (--explicit=false reads metadata only)", Destination: &o.Explicit},
+			&cli.Int64Flag{Name: "max-pixels", Value: picture.DefaultMaxPixels, Usage: "do not decode images with more pixels than this", Destination: &o.MaxPixels},
 		},
 		Action: func(c *cli.Context) error {
 			return runInspect(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
@@ -48,6 +53,7 @@ type inspectReport struct {
 	Labels    []labelReport   `json:"labels"`
 	Problems  []label.Problem `json:"problems"`
 	Compliant bool            `json:"compliant"`
+	Explicit  *explicitReport `json:"explicit"`
 	Error     *string         `json:"error"`
 }
 
@@ -76,7 +82,7 @@ func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, st
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) inspectReport {
-		return inspectOne(files[i], mode)
+		return inspectOne(ctx, o, files[i], mode)
 	}, func(i int, r inspectReport) {
 		checked++
 		if r.Error != nil {
@@ -106,7 +112,7 @@ func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, st
 	return nil
 }
 
-func inspectOne(in fileset.File, mode label.Mode) inspectReport {
+func inspectOne(ctx context.Context, o inspectOptions, in fileset.File, mode label.Mode) inspectReport {
 	r := inspectReport{Path: in.Path, Labels: []labelReport{}, Problems: []label.Problem{}}
 	fail := func(err error) inspectReport {
 		s := describe(err, in.Path)
@@ -137,6 +143,9 @@ func inspectOne(in fileset.File, mode label.Mode) inspectReport {
 	}
 	r.Problems = append(r.Problems, label.Review(found, mode)...)
 	r.Compliant = len(found) > 0 && !label.HasErrors(r.Problems)
+	if o.Explicit {
+		r.Explicit = inspectExplicit(ctx, format, in.Path, o.MaxPixels)
+	}
 	return r
 }
 
@@ -163,6 +172,55 @@ func printInspect(w io.Writer, r inspectReport) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  %s\n", p)
 	}
+	if e := r.Explicit; e != nil {
+		fmt.Fprintf(w, "  explicit label: %s\n", e.describe())
+	}
+}
+
+// describe says in one line what inspect measured of the explicit label.
+func (e *explicitReport) describe() string {
+	if e.Error != nil {
+		return "could not be checked: " + *e.Error
+	}
+	switch e.Kind {
+	case kindImage, kindVideo:
+		if !e.Found {
+			if len(e.Frames) > 0 {
+				var miss []string
+				for _, f := range e.Frames {
+					if !f.Found {
+						miss = append(miss, fmt.Sprintf("%.1fs", f.T))
+					}
+				}
+				return "not found in the frames at " + strings.Join(miss, ", ")
+			}
+			return "none found"
+		}
+		s := fmt.Sprintf("text at %s, %.1f%% of the shortest side", *e.Position, 100**e.TextHeight)
+		if len(e.Frames) > 0 {
+			var ts []string
+			for _, f := range e.Frames {
+				ts = append(ts, fmt.Sprintf("%.1fs", f.T))
+			}
+			s += " (frames at " + strings.Join(ts, ", ") + ")"
+		}
+		return s
+	case kindAudio:
+		if len(e.Cues) == 0 {
+			return "no AI rhythm found"
+		}
+		var cs []string
+		for _, c := range e.Cues {
+			cs = append(cs, fmt.Sprintf("%q at %.2fs", c.Pattern, c.At))
+		}
+		return "rhythm " + strings.Join(cs, ", ")
+	case kindText:
+		if !e.Found {
+			return "no text prompt found at the start or end"
+		}
+		return "text prompt at " + strings.Join(e.Prompt, " and ")
+	}
+	return ""
 }
 
 func quoteIfNeeded(s string) string {

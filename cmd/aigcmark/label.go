@@ -17,8 +17,12 @@ import (
 
 	"github.com/aigcmark/aigcmark/cmd/internal/batch"
 	"github.com/aigcmark/aigcmark/cmd/internal/fileset"
+	"github.com/aigcmark/aigcmark/cmd/internal/progress"
 	"github.com/aigcmark/aigcmark/cmd/internal/safewrite"
+	"github.com/aigcmark/aigcmark/cmd/internal/video"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/visible"
+	"github.com/aigcmark/aigcmark/label/visible/picture"
 )
 
 type labelOptions struct {
@@ -32,15 +36,23 @@ type labelOptions struct {
 	Jobs        int
 	Lenient     bool
 	Quiet       bool
+	Explicit    explicitOptions
+	AuditLog    string
+	Recipient   string
+	Report      string
+	Progress    bool
 }
 
 func labelCommand() *cli.Command {
 	var o labelOptions
 	return &cli.Command{
 		Name:      "label",
-		Usage:     "write the GB 45438 metadata label into files, losslessly",
+		Usage:     "label AI-generated files: the explicit label people see or hear, and the metadata label",
 		ArgsUsage: "INPUT...",
-		Description: "Writes the Annex E label into each file's container metadata without touching the media.\n" +
+		Description: "Draws the explicit label of GB 45438-2025 clause 5 (text on images and video frames, the\n" +
+			"\"AI\" Morse rhythm in audio, a text prompt in text) and writes the Annex E metadata label,\n" +
+			"in one pass. With --explicit none only the metadata is written, losslessly; the Measures\n" +
+			"(Art. 9) allow that only with a log of who received the content: --audit-log is required.\n" +
 			"Inputs are files or folders (walked recursively). Each output is written to a temporary\n" +
 			"file, read back and checked, and only then renamed into place.",
 		Flags: []cli.Flag{
@@ -54,6 +66,26 @@ func labelCommand() *cli.Command {
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "files labeled in parallel", Destination: &o.Jobs},
 			&cli.BoolFlag{Name: "lenient", Usage: "accept values outside the recommended character set (a warning instead of an error)", Destination: &o.Lenient},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only failures and the summary", Destination: &o.Quiet},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON line per input to `FILE` (input, output, format, what was applied, duration, error)", Destination: &o.Report},
+			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress bars when stderr is a terminal", Destination: &o.Progress},
+
+			&cli.StringFlag{Name: "explicit", Value: "auto", Usage: "explicit labels: auto (every image, video, audio and text file) or none (metadata only; needs --audit-log)", Destination: &o.Explicit.Mode, Category: "Explicit labels"},
+			&cli.StringFlag{Name: "audit-log", Usage: "with --explicit none: append a JSON line per file handed out without its explicit label to `FILE`", Destination: &o.AuditLog, Category: "Explicit labels"},
+			&cli.StringFlag{Name: "recipient", Usage: "who receives the content, for the audit log", Destination: &o.Recipient, Category: "Explicit labels"},
+			&cli.StringFlag{Name: "text", Value: visible.DefaultText, Usage: "label `TEXT` on images and video; must contain \"AI\" or \"人工智能\" and \"生成\" or \"合成\"", Destination: &o.Explicit.Text, Category: "Images and video"},
+			&cli.StringFlag{Name: "position", Value: "bottom-right", Usage: "where the text goes: top-left, top, top-right, left, right, bottom-left, bottom, bottom-right", Destination: &o.Explicit.Position, Category: "Images and video"},
+			&cli.Float64Flag{Name: "size", Value: visible.DefaultSize, Usage: "height of the text's ink as a fraction of the shortest side (at least 0.05)", Destination: &o.Explicit.Size, Category: "Images and video"},
+			&cli.StringFlag{Name: "font", Usage: "TrueType/OpenType `FILE` to draw with (default: the embedded Noto Sans CJK SC subset)", Destination: &o.Explicit.Font, Category: "Images and video"},
+			&cli.IntFlag{Name: "quality", Usage: "quality 1..100 of lossy image output (default: the input's estimated quality)", Destination: &o.Explicit.Quality, Category: "Images and video"},
+			&cli.Int64Flag{Name: "max-pixels", Value: picture.DefaultMaxPixels, Usage: "refuse images with more pixels than this, before decoding", Destination: &o.Explicit.MaxPixels, Category: "Images and video"},
+			&cli.IntFlag{Name: "crf", Value: video.DefaultCRF, Usage: "libx264 constant rate factor of video output", Destination: &o.Explicit.CRF, Category: "Images and video"},
+			&cli.StringFlag{Name: "preset", Value: video.DefaultPreset, Usage: "libx264 preset of video output", Destination: &o.Explicit.Preset, Category: "Images and video"},
+			&cli.DurationFlag{Name: "explicit-duration", Usage: "show the video label this long from the first frame (at least 2s; default: the whole video)", Destination: &o.Explicit.ExplicitDuration, Category: "Images and video"},
+			&cli.StringFlag{Name: "audio-cue", Value: "start", Usage: "where the AI rhythm goes: start, end, middle, a comma list, or none (with --voice-prompt)", Destination: &o.Explicit.AudioCue, Category: "Audio"},
+			&cli.StringFlag{Name: "audio-cue-mode", Value: "insert", Usage: "insert the cue (no content masked) or mix it over the content", Destination: &o.Explicit.AudioCueMode, Category: "Audio"},
+			&cli.StringFlag{Name: "voice-prompt", Usage: "spoken prompt clip `FILE` inserted after the rhythm (or instead, with --audio-cue none)", Destination: &o.Explicit.VoicePrompt, Category: "Audio"},
+			&cli.StringFlag{Name: "prompt", Value: visible.DefaultPrompt, Usage: "text prompt for text and Markdown files", Destination: &o.Explicit.Prompt, Category: "Text"},
+			&cli.StringFlag{Name: "text-position", Value: "start", Usage: "where the text prompt goes: start, end or both", Destination: &o.Explicit.PromptPosition, Category: "Text"},
 		},
 		Action: func(c *cli.Context) error {
 			return runLabel(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
@@ -71,6 +103,9 @@ type labelResult struct {
 	err     error
 	// replaced describes the labels the input carried, "" when none.
 	replaced string
+	kind     string   // image, video, audio, text or ""
+	applied  []string // what was done, for people and the report
+	took     time.Duration
 }
 
 // replacedNote describes the labels a file carried before l replaced them,
@@ -143,6 +178,36 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		}
 	}
 
+	ex, err := o.Explicit.setup()
+	if err != nil {
+		return usagef("label: %v", err)
+	}
+	if ex == nil && o.AuditLog == "" {
+		return usagef("label: --explicit none hands out content without its explicit label; the Measures (Art. 9) allow that only with a log of who received it: give --audit-log FILE (and --recipient)")
+	}
+	if ex != nil && o.AuditLog != "" {
+		return usagef("label: --audit-log records content handed out without its explicit label; it goes with --explicit none")
+	}
+	var audit, report *jsonlFile
+	if o.AuditLog != "" {
+		if audit, err = openJSONL(o.AuditLog, true); err != nil {
+			return fmt.Errorf("label: --audit-log: %w", err)
+		}
+	}
+	if o.Report != "" {
+		if report, err = openJSONL(o.Report, false); err != nil {
+			audit.Close()
+			return fmt.Errorf("label: --report: %w", err)
+		}
+	}
+
+	var inputBytes int64
+	for _, f := range files {
+		if st, err := os.Stat(f.Path); err == nil {
+			inputBytes += st.Size()
+		}
+	}
+	bars := progress.NewBatch(stderr, o.Progress && !o.Quiet, len(files), inputBytes)
 	start := time.Now()
 	var done, failed, skipped, replacedOthers int
 	var total int64
@@ -150,33 +215,54 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		if err := ctx.Err(); err != nil {
 			return labelResult{err: err}
 		}
-		return labelOne(o, files[i])
+		t0 := time.Now()
+		r := labelOne(ctx, o, ex, files[i], bars)
+		r.took = time.Since(t0)
+		return r
 	}, func(i int, r labelResult) {
 		f := files[i]
+		bars.Done(r.bytes)
+		line := reportLine{Input: f.Path, Format: strPtr(r.format), Kind: strPtr(r.kind),
+			Applied: r.applied, ProduceID: strPtr(r.id), DurationMS: r.took.Milliseconds()}
 		switch {
 		case r.skipped:
 			skipped++
+			line.Applied = []string{}
 			if !o.Quiet {
-				fmt.Fprintf(stdout, "%s: skipped: not a supported format\n", f.Path)
+				bars.Fprintf(stdout, "%s: skipped: not a supported format\n", f.Path)
 			}
 		case r.err != nil:
 			failed++
-			fmt.Fprintf(stderr, "%s: %s\n", f.Path, describe(r.err, f.Path))
+			msg := describe(r.err, f.Path)
+			line.Error = &msg
+			line.Applied = []string{}
+			bars.Fprintf(stderr, "%s: %s\n", f.Path, msg)
 		default:
 			done++
 			total += r.bytes
+			line.Output = strPtr(r.out)
 			if !o.Quiet {
 				note := ""
 				if r.replaced != "" {
 					note = "; " + r.replaced
 				}
-				fmt.Fprintf(stdout, "%s -> %s (%s, ProduceID %s%s)\n", f.Path, r.out, r.format, r.id, note)
+				bars.Fprintf(stdout, "%s -> %s (%s, %s, ProduceID %s%s)\n", f.Path, r.out, r.format, strings.Join(r.applied, " + "), r.id, note)
 			}
 			if strings.Contains(r.replaced, "ContentProducer") {
 				replacedOthers++
 			}
+			audit.write(auditLine{Time: nowRFC3339(), Input: f.Path, Output: r.out,
+				Producer: o.Producer, ProduceID: r.id, Recipient: o.Recipient})
 		}
+		report.write(line)
 	})
+	bars.Wait()
+	var closeErr error
+	for _, j := range []*jsonlFile{audit, report} {
+		if err := j.Close(); err != nil && closeErr == nil {
+			closeErr = err
+		}
+	}
 	notStarted := len(files) - done - failed - skipped
 	el := time.Since(start)
 	fmt.Fprintf(stderr, "labeled %d file(s), %s in %s (%s/s)", done, humanBytes(total), el.Round(time.Millisecond), humanBytes(int64(float64(total)/el.Seconds())))
@@ -193,6 +279,9 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		fmt.Fprintf(stderr, "; %d not started (interrupted)", notStarted)
 	}
 	fmt.Fprintln(stderr)
+	if closeErr != nil {
+		return fmt.Errorf("label: %w", closeErr)
+	}
 	if failed > 0 || notStarted > 0 {
 		return silentError{exitFailed}
 	}
@@ -212,7 +301,7 @@ func (o labelOptions) build(id string) label.Label {
 	return l
 }
 
-func labelOne(o labelOptions, in fileset.File) labelResult {
+func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset.File, bars *progress.Batch) labelResult {
 	if in.Err != nil {
 		return labelResult{err: in.Err}
 	}
@@ -245,6 +334,31 @@ func labelOne(o labelOptions, in fileset.File) labelResult {
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return labelResult{err: err}
 	}
+	res := labelResult{format: format.Name(), bytes: st.Size()}
+
+	// The explicit label first, into an intermediate file that then takes
+	// the input's place as the source of the metadata label.
+	if ex != nil {
+		if res.kind, err = mediaKind(ctx, format, in.Path); err != nil {
+			return labelResult{err: err}
+		}
+		if res.kind != "" {
+			frames := func(name string, total int64) (func(int64, int64), func()) { return bars.Job(name, "frames", total) }
+			x, err := ex.apply(ctx, in.Path, target, res.kind, frames)
+			if err != nil {
+				return labelResult{err: fmt.Errorf("explicit label: %w", err)}
+			}
+			defer os.Remove(x.path)
+			res.applied = append(res.applied, x.applied)
+			staged, err := os.Open(x.path)
+			if err != nil {
+				return labelResult{err: err}
+			}
+			defer staged.Close()
+			src = staged
+		}
+	}
+
 	id := o.ProduceID
 	if id == "" {
 		id = label.NewID()
@@ -259,40 +373,43 @@ func labelOne(o labelOptions, in fileset.File) labelResult {
 	if err := format.Write(tmp, src, l); err != nil {
 		return labelResult{err: err}
 	}
-	if err := verifyOutput(tmp.File, format, l); err != nil {
+	written, err := verifyOutput(tmp.File, format, l)
+	if err != nil {
 		return labelResult{err: fmt.Errorf("the labeled file did not check out, nothing was written: %w", err)}
 	}
 	if err := tmp.Commit(o.InPlace); err != nil {
 		return labelResult{err: err}
 	}
-	return labelResult{out: target, format: format.Name(), id: id, bytes: st.Size(), replaced: replacedNote(old, l)}
+	res.out, res.id, res.replaced = target, id, replacedNote(old, l)
+	res.applied = append(res.applied, "metadata label in "+written.Carrier)
+	return res
 }
 
 // verifyOutput reads the written file back: it must be recognised as the
 // same format and carry exactly the label written, nothing else.
-func verifyOutput(f *os.File, format label.Format, l label.Label) error {
+func verifyOutput(f *os.File, format label.Format, l label.Label) (label.Found, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+		return label.Found{}, err
 	}
 	head := make([]byte, label.SniffLen)
 	n, _ := io.ReadFull(f, head)
 	if !format.Sniff(head[:n]) {
-		return fmt.Errorf("output is no longer recognised as %s", format.Name())
+		return label.Found{}, fmt.Errorf("output is no longer recognised as %s", format.Name())
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+		return label.Found{}, err
 	}
 	found, err := format.Read(f)
 	if err != nil {
-		return fmt.Errorf("reading the output back: %w", err)
+		return label.Found{}, fmt.Errorf("reading the output back: %w", err)
 	}
 	if len(found) != 1 {
-		return fmt.Errorf("output carries %d labels, want exactly 1", len(found))
+		return label.Found{}, fmt.Errorf("output carries %d labels, want exactly 1", len(found))
 	}
 	if found[0].Label != l {
-		return fmt.Errorf("output label reads back as %s, wrote %s", found[0].Label, l)
+		return label.Found{}, fmt.Errorf("output label reads back as %s, wrote %s", found[0].Label, l)
 	}
-	return nil
+	return found[0], nil
 }
 
 func humanBytes(n int64) string {

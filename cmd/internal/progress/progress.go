@@ -69,19 +69,17 @@ func (b *Batch) Done(bytes int64) {
 	b.files.Increment()
 }
 
-// Printf writes a line above the bars (or straight to the writer when no
-// bars are drawn), so messages do not tear the bars.
-func (b *Batch) Printf(format string, args ...any) {
-	if b == nil {
+// Fprintf writes a message meant for w: above the bars when they are drawn
+// (on a terminal stdout and stderr are the same screen, and the bars must
+// not be torn), else straight to w. A nil *Batch writes to w.
+func (b *Batch) Fprintf(w io.Writer, format string, args ...any) {
+	if b == nil || b.p == nil {
+		fmt.Fprintf(w, format, args...)
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.p != nil {
-		fmt.Fprintf(b.p, format, args...)
-		return
-	}
-	fmt.Fprintf(b.w, format, args...)
+	fmt.Fprintf(b.p, format, args...)
 }
 
 // Job adds a transient bar for one long job of total units (video frames)

@@ -11,7 +11,7 @@ func TestNoBarsOffTerminal(t *testing.T) {
 	b := NewBatch(&out, true, 3, 300)
 	update, finish := b.Job("clip.mp4", "frames", 100)
 	update(50, 100)
-	b.Printf("a.jpg -> out/a.jpg\n")
+	b.Fprintf(&out, "a.jpg -> out/a.jpg\n")
 	finish()
 	b.Done(100)
 	b.Wait()
@@ -27,7 +27,11 @@ func TestNoBarsOffTerminal(t *testing.T) {
 func TestNilBatch(t *testing.T) {
 	var b *Batch
 	b.Done(1)
-	b.Printf("x")
+	var out bytes.Buffer
+	b.Fprintf(&out, "x")
+	if out.String() != "x" {
+		t.Errorf("a nil Batch printed %q", out.String())
+	}
 	u, f := b.Job("x", "frames", 1)
 	u(1, 1)
 	f()

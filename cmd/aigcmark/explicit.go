@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aigcmark/aigcmark/cmd/internal/audio"
+	"github.com/aigcmark/aigcmark/cmd/internal/ffmpeg"
+	"github.com/aigcmark/aigcmark/cmd/internal/video"
+	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/visible"
+	"github.com/aigcmark/aigcmark/label/visible/cue"
+	"github.com/aigcmark/aigcmark/label/visible/picture"
+)
+
+// Media kinds: which explicit label a file gets.
+const (
+	kindImage = "image"
+	kindVideo = "video"
+	kindAudio = "audio"
+	kindText  = "text"
+)
+
+// explicitOptions are the label command's flags for explicit labels.
+type explicitOptions struct {
+	Mode             string // "auto" or "none"
+	Text             string
+	Position         string
+	Size             float64
+	Font             string
+	Quality          int
+	MaxPixels        int64
+	CRF              int
+	Preset           string
+	ExplicitDuration time.Duration
+	AudioCue         string
+	AudioCueMode     string
+	VoicePrompt      string
+	Prompt           string
+	PromptPosition   string
+}
+
+// explicitSetup is explicitOptions checked once for the whole batch.
+type explicitSetup struct {
+	o        explicitOptions
+	renderer visible.Renderer
+	audio    audio.Options
+	prompt   visible.PromptOptions
+}
+
+// setup checks the options; errors are usage errors.
+func (o explicitOptions) setup() (*explicitSetup, error) {
+	switch o.Mode {
+	case "auto":
+	case "none":
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("--explicit %q: use auto or none", o.Mode)
+	}
+	s := &explicitSetup{o: o}
+	st := visible.Style{Text: o.Text, Size: o.Size}
+	pos, err := visible.ParsePosition(o.Position)
+	if err != nil {
+		return nil, fmt.Errorf("--position: %w", err)
+	}
+	st.Position = pos
+	if o.Font != "" {
+		data, err := readBounded(o.Font, visible.MaxFontBytes)
+		if err != nil {
+			return nil, fmt.Errorf("--font: %w", err)
+		}
+		if st.Font, err = visible.LoadFont(data); err != nil {
+			return nil, fmt.Errorf("--font %s: %w", o.Font, err)
+		}
+	}
+	if s.renderer, err = st.Renderer(); err != nil {
+		return nil, err
+	}
+	if o.Quality < 0 || o.Quality > 100 {
+		return nil, fmt.Errorf("--quality %d is outside 1..100", o.Quality)
+	}
+	if o.ExplicitDuration != 0 && o.ExplicitDuration < video.MinExplicitDuration {
+		return nil, fmt.Errorf("--explicit-duration %s is under the %s GB 45438-2025 asks for", o.ExplicitDuration, video.MinExplicitDuration)
+	}
+	if o.AudioCue == "none" {
+		if o.VoicePrompt == "" {
+			return nil, errors.New("--audio-cue none leaves audio without an explicit label: give --voice-prompt FILE, or --explicit none with --audit-log")
+		}
+		s.audio.NoRhythm = true
+	} else if s.audio.Places, err = cue.ParsePlaces(o.AudioCue); err != nil {
+		return nil, fmt.Errorf("--audio-cue: %w", err)
+	}
+	if s.audio.Mode, err = cue.ParseMode(o.AudioCueMode); err != nil {
+		return nil, fmt.Errorf("--audio-cue-mode: %w", err)
+	}
+	if o.VoicePrompt != "" {
+		if _, err := os.Stat(o.VoicePrompt); err != nil {
+			return nil, fmt.Errorf("--voice-prompt: %w", err)
+		}
+		s.audio.VoicePrompt = o.VoicePrompt
+	}
+	if s.prompt, err = visible.NewPromptOptions(o.Prompt, o.PromptPosition); err != nil {
+		return nil, fmt.Errorf("--prompt: %w", err)
+	}
+	return s, nil
+}
+
+// readBounded reads a whole file that must be at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, over the limit of %d", path, st.Size(), limit)
+	}
+	return os.ReadFile(path)
+}
+
+// mediaKind tells which explicit label a file of format gets, "" for none.
+// An MP4 is video when it has a video stream that is not cover art.
+func mediaKind(ctx context.Context, format label.Format, path string) (string, error) {
+	switch format.Name() {
+	case "jpeg", "png", "webp", "gif":
+		return kindImage, nil
+	case "wav", "mp3", "flac", "ogg":
+		return kindAudio, nil
+	case "markdown":
+		return kindText, nil
+	case "mp4":
+		info, err := ffmpeg.Probe(ctx, path)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range info.Streams {
+			if s.CodecType == "video" && !s.AttachedPic {
+				return kindVideo, nil
+			}
+		}
+		if info.FirstOf("audio") != nil {
+			return kindAudio, nil
+		}
+		return "", nil
+	}
+	return "", nil
+}
+
+// explicitResult is what the explicit stage did to one file.
+type explicitResult struct {
+	path    string // the intermediate file holding the result
+	applied string // "text on image", "AI rhythm at start", …
+}
+
+// apply writes the explicitly labeled version of the file at in, of the
+// given kind, to a new intermediate file beside target, and returns it.
+// The caller removes it.
+func (s *explicitSetup) apply(ctx context.Context, in, target, kind string, jobProgress func(name string, total int64) (func(int64, int64), func())) (explicitResult, error) {
+	inter, err := intermediate(target)
+	if err != nil {
+		return explicitResult{}, err
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			os.Remove(inter)
+		}
+	}()
+	var applied string
+	switch kind {
+	case kindImage:
+		applied, err = s.image(ctx, in, inter)
+	case kindVideo:
+		applied, err = s.video(ctx, in, inter, jobProgress)
+	case kindAudio:
+		applied, err = s.audioCue(ctx, in, inter)
+	case kindText:
+		applied, err = s.text(in, inter)
+	default:
+		return explicitResult{}, fmt.Errorf("no explicit label for %s", kind)
+	}
+	if err != nil {
+		return explicitResult{}, err
+	}
+	keep = true
+	return explicitResult{path: inter, applied: applied}, nil
+}
+
+// intermediate creates an empty file beside target for a stage's output,
+// with target's extension (ffmpeg picks muxers by it).
+func intermediate(target string) (string, error) {
+	dir := filepath.Dir(target)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating the folder for %s: %w", target, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.aigcmark-tmp"+filepath.Ext(target))
+	if err != nil {
+		return "", fmt.Errorf("creating a temporary file for %s: %w", target, err)
+	}
+	f.Close()
+	return f.Name(), nil
+}
+
+func (s *explicitSetup) image(ctx context.Context, in, out string) (string, error) {
+	src, err := os.Open(in)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(out, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return "", err
+	}
+	info, err := picture.Label(ctx, dst, src, s.renderer, picture.Options{MaxPixels: s.o.MaxPixels, Quality: s.o.Quality})
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	what := fmt.Sprintf("text label at %s", s.position())
+	if info.Frames > 1 {
+		what += fmt.Sprintf(" on %d frames", info.Frames)
+	}
+	if info.Quality > 0 {
+		what += fmt.Sprintf(", quality %d", info.Quality)
+	}
+	return what, checkImageLabel(ctx, out, s.o.MaxPixels)
+}
+
+func (s *explicitSetup) position() string {
+	p, _ := visible.ParsePosition(s.o.Position)
+	return p.String()
+}
+
+// checkImageLabel measures the label in an output picture from its pixels:
+// it must be found, and its text must be at least 5 % of the shortest side.
+func checkImageLabel(ctx context.Context, path string, maxPixels int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	img, err := picture.Decode(ctx, f, maxPixels)
+	if err != nil {
+		return fmt.Errorf("decoding the labeled picture: %w", err)
+	}
+	found, ok := visible.Locate(img)
+	if !ok {
+		return errors.New("the explicit label cannot be found in the labeled picture")
+	}
+	if found.InkHeight < visible.MinSize {
+		return fmt.Errorf("the explicit label's text is %.3f of the shortest side, under %.2f", found.InkHeight, visible.MinSize)
+	}
+	return nil
+}
+
+func (s *explicitSetup) video(ctx context.Context, in, out string, jobProgress func(string, int64) (func(int64, int64), func())) (string, error) {
+	update, finish := jobProgress(filepath.Base(in), 0)
+	defer finish()
+	res, err := video.Label(ctx, in, out, s.renderer, video.Options{
+		CRF: s.o.CRF, Preset: s.o.Preset, ExplicitDuration: s.o.ExplicitDuration, Progress: update})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("text label at %s on %d of %d frames", s.position(), res.Labeled, res.Frames), nil
+}
+
+func (s *explicitSetup) audioCue(ctx context.Context, in, out string) (string, error) {
+	res, err := audio.Label(ctx, in, out, s.audio)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, c := range res.Cues {
+		parts = append(parts, fmt.Sprintf("%s at %.2fs", c.Place, c.At.Seconds()))
+	}
+	what := "AI rhythm"
+	if s.audio.NoRhythm {
+		what = "voice prompt"
+	} else if s.audio.VoicePrompt != "" {
+		what = "AI rhythm and voice prompt"
+	}
+	return fmt.Sprintf("%s (%s) %s", what, s.audio.Mode, strings.Join(parts, ", ")), nil
+}
+
+func (s *explicitSetup) text(in, out string) (string, error) {
+	src, err := os.Open(in)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(out, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return "", err
+	}
+	po := s.prompt
+	switch strings.ToLower(filepath.Ext(in)) {
+	case ".md", ".markdown", ".mdown", ".mkd", ".mdx":
+		po.Markdown = true
+	}
+	err = visible.AddPrompt(dst, src, po)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("text prompt at %s", s.prompt.Position), nil
+}
