@@ -531,3 +531,41 @@ func fileSize(path string) int64 {
 	}
 	return st.Size()
 }
+
+// checkExplicitImages checks the outputs of the explicit-label case: every
+// input has an output, and a sample carries one metadata label and an
+// explicit label that inspect measures at the bottom-right, at least 5 %
+// of the shortest side.
+func checkExplicitImages(ctx context.Context, bin string, ins []string, outDir string) error {
+	outs, err := checkCopies(ins, outDir, false)
+	if err != nil {
+		return err
+	}
+	var pick []string
+	for _, i := range sample(len(outs), 5) {
+		pick = append(pick, outs[i])
+	}
+	out, err := output(ctx, bin, append([]string{"inspect", "--json"}, pick...)...)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r struct {
+			Path     string            `json:"path"`
+			Labels   []json.RawMessage `json:"labels"`
+			Explicit *struct {
+				Found      bool     `json:"found"`
+				Position   *string  `json:"position"`
+				TextHeight *float64 `json:"text_height"`
+			} `json:"explicit"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("inspect --json: %w", err)
+		}
+		e := r.Explicit
+		if len(r.Labels) != 1 || e == nil || !e.Found || *e.Position != "bottom-right" || *e.TextHeight < 0.05 {
+			return fmt.Errorf("%s: %d labels, explicit label %+v", r.Path, len(r.Labels), e)
+		}
+	}
+	return nil
+}

@@ -126,6 +126,11 @@ func calibrateGrain() (float64, error) {
 // texture draws picture seed: smooth colour waves whose phases depend on
 // the seed, plus a grain of amplitude amp from a cheap hash.
 func texture(seed int, amp float64) *image.YCbCr {
+	return textureSized(seed, amp, jpegWidth, jpegHeight)
+}
+
+// textureSized is texture at width×height.
+func textureSized(seed int, amp float64, jpegWidth, jpegHeight int) *image.YCbCr {
 	m := image.NewYCbCr(image.Rect(0, 0, jpegWidth, jpegHeight), image.YCbCrSubsampleRatio420)
 	ph := float64(seed) * 0.61803398875
 	colWave := make([]float64, jpegWidth)
@@ -276,4 +281,34 @@ func generateWAV(path string, size int64) (err error) {
 		left -= n
 	}
 	return w.Flush()
+}
+
+// imageQuality is the JPEG quality of the 1080p pictures.
+const imageQuality = 85
+
+// generateImages writes n 1920×1080 JPEGs into dir and returns their paths
+// and total size.
+func generateImages(ctx context.Context, dir string, n int) ([]string, int64, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, 0, err
+	}
+	var paths []string
+	var total int64
+	var buf bytes.Buffer
+	for i := 0; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		buf.Reset()
+		if err := jpeg.Encode(&buf, textureSized(i, 6, 1920, 1080), &jpeg.Options{Quality: imageQuality}); err != nil {
+			return nil, 0, err
+		}
+		p := filepath.Join(dir, fmt.Sprintf("pic-%04d.jpg", i))
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			return nil, 0, err
+		}
+		paths = append(paths, p)
+		total += int64(buf.Len())
+	}
+	return paths, total, nil
 }

@@ -43,7 +43,10 @@ type options struct {
 	LargeSize  int64  // bytes of each large file
 	Runs       int    // runs per tool and case; the median is reported
 	Producer   string
-	ExifConfig string    // exiftool config defining XMP-TC260:AIGC
+	ExifConfig string // exiftool config defining XMP-TC260:AIGC
+	Video      bool   // also run the video case
+	VideoOpts  videoOptions
+	ImagesN    int       // 1080p JPEGs in the explicit-label case
 	Command    string    // how the program was invoked, for the report
 	Stdout     io.Writer // the table
 	Log        io.Writer // progress
@@ -59,6 +62,9 @@ func main() {
 	if result := os.Getenv(spawnEnv); result != "" {
 		os.Exit(spawnMain(result, os.Args[1:]))
 	}
+	if os.Getenv(videoChildEnv) != "" {
+		os.Exit(videoChildMain(os.Args[1:]))
+	}
 	o := options{Stdout: os.Stdout, Log: os.Stderr, LargeSize: defaultLarge}
 	flag.StringVar(&o.Bin, "bin", "bin/aigcmark", "the aigcmark `binary` to measure")
 	flag.StringVar(&o.Out, "out", "", "write the report as Markdown to `FILE` (docs/BENCHMARKS.md)")
@@ -69,6 +75,11 @@ func main() {
 	flag.IntVar(&o.Runs, "runs", 5, "runs per tool and case; the median time is reported")
 	flag.StringVar(&o.Producer, "producer", "001191110108MA01KP2T5U10000", "ContentProducer written into every label")
 	flag.StringVar(&o.ExifConfig, "exiftool-config", "docs/exiftool-tc260.config", "exiftool `config` defining XMP-TC260:AIGC")
+	flag.BoolVar(&o.Video, "video", true, "also measure the explicit label on video (a 1080p clip against a plain ffmpeg re-encode, memory over a long video)")
+	o.VideoOpts = defaultVideo
+	flag.IntVar(&o.VideoOpts.ClipSeconds, "video-clip", defaultVideo.ClipSeconds, "seconds of the 1080p clip timed against ffmpeg")
+	flag.IntVar(&o.VideoOpts.LongMinutes, "video-long", defaultVideo.LongMinutes, "minutes of the long video whose memory is followed")
+	flag.IntVar(&o.ImagesN, "images-n", 40, "number of 1080p JPEGs given the explicit label")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "benchreport: unexpected arguments:", flag.Args())
@@ -101,8 +112,11 @@ type benchCase struct {
 	Files  int
 	Bytes  int64
 	Large  bool
-	About  string // how the input was made
-	Tools  []tool
+	// Explicit cases draw the explicit label; they report pictures per
+	// second instead of a comparison.
+	Explicit bool
+	About    string // how the input was made
+	Tools    []tool
 }
 
 // result is the runs of one tool on one case.
@@ -222,8 +236,11 @@ func run(ctx context.Context, o options) (err error) {
 
 	want := label.Label{Label: "1", ContentProducer: o.Producer}
 	exifLabel := label.Label{Label: "1", ContentProducer: o.Producer, ProduceID: label.NewID()}.WithPropagationDefaults()
+	// The metadata-only label (--explicit none), the lossless path these
+	// cases measure, needs an audit log.
+	audit := filepath.Join(work, "audit.jsonl")
 	labelArgs := func(out string, extra ...string) []string {
-		return append([]string{bin, "label", "--producer", o.Producer, "--quiet", "--out", out}, extra...)
+		return append([]string{bin, "label", "--producer", o.Producer, "--quiet", "--explicit", "none", "--audit-log", audit, "--out", out}, extra...)
 	}
 	cpTool := func(src string) tool {
 		return tool{Name: "cp", MkOut: true, Argv: func(out string) []string { return []string{"cp", src, out + "/"} },
@@ -271,7 +288,7 @@ func run(ctx context.Context, o options) (err error) {
 		Tools: []tool{
 			{Name: "cp", MkOut: true, Argv: each(`cp "$f" "$out/"`),
 				Check: func(_ context.Context, out string) error { _, err := checkCopies(perFile, out, true); return err }},
-			{Name: "aigcmark", Argv: each(`"$1" label --producer "$2" --quiet --out "$out" "$f" 2>/dev/null`, bin, o.Producer),
+			{Name: "aigcmark", Argv: each(`"$1" label --producer "$2" --quiet --explicit none --audit-log "$3" --out "$out" "$f" 2>/dev/null`, bin, o.Producer, audit),
 				Check: func(ctx context.Context, out string) error { return checkSmall(ctx, bin, perFile, out, want, false) }},
 			{Name: "exiftool", MkOut: true, Argv: each(`exiftool -config "$1" -q -q "-XMP-TC260:AIGC=$2" -o "$out/" "$f"`, o.ExifConfig, string(exifLabel.JSON())),
 				Check: func(ctx context.Context, out string) error {
@@ -304,6 +321,29 @@ func run(ctx context.Context, o options) (err error) {
 		cases = append(cases, bc)
 	}
 
+	// The explicit label on pictures: decode, draw, re-encode, label.
+	if o.ImagesN > 0 {
+		dir := filepath.Join(work, "images-1080p")
+		logf("writing %d 1080p JPEGs into %s", o.ImagesN, dir)
+		pics, bytes, err := generateImages(ctx, dir, o.ImagesN)
+		if err != nil {
+			return err
+		}
+		explicitArgs := func(out string, extra ...string) []string {
+			return append(append([]string{bin, "label", "--producer", o.Producer, "--quiet", "--out", out}, extra...), dir)
+		}
+		check := func(ctx context.Context, out string) error { return checkExplicitImages(ctx, bin, pics, out) }
+		cases = append(cases, &benchCase{
+			Name: fmt.Sprintf("%d 1080p JPEGs, explicit + metadata label", o.ImagesN), Key: "images", Inputs: pics,
+			Files: len(pics), Bytes: bytes, Explicit: true,
+			About: fmt.Sprintf("1920×1080 JPEGs from Go's image/jpeg at quality %d (the same waves and grain as the batch above); each is decoded, the default label drawn, re-encoded at the estimated quality, and given the metadata label", imageQuality),
+			Tools: []tool{
+				{Name: "aigcmark", Argv: func(out string) []string { return explicitArgs(out) }, Check: check},
+				{Name: "aigcmark --jobs 1", Argv: func(out string) []string { return explicitArgs(out, "--jobs", "1") }, Check: check},
+			},
+		})
+	}
+
 	// Measurements.
 	var results []*result
 	for _, c := range cases {
@@ -314,11 +354,18 @@ func run(ctx context.Context, o options) (err error) {
 		results = append(results, rs...)
 	}
 
+	var vb *videoBench
+	if o.Video {
+		if vb, err = benchVideo(ctx, o, o.VideoOpts, work, logf); err != nil {
+			return fmt.Errorf("video: %w", err)
+		}
+	}
+
 	env = append(env, [2]string{"Load average (1, 5, 15 min) at start → end", loadStart + " → " + loadAverage()})
 	rep := &report{
 		Command: o.Command, Date: time.Now().UTC(), Machine: env, Floor: floor.MaxRSS, Runs: o.Runs,
-		Cases: cases, Results: results,
-		Reduced: o.SmallN != defaultSmallN || o.LargeSize != defaultLarge,
+		Cases: cases, Results: results, Video: vb,
+		Reduced: o.SmallN != defaultSmallN || o.LargeSize != defaultLarge || o.VideoOpts != defaultVideo,
 	}
 	rep.printText(o.Stdout)
 	if o.Out != "" {

@@ -33,12 +33,15 @@ type report struct {
 	Reduced bool // not the sizes the targets are stated for
 	Cases   []*benchCase
 	Results []*result
+	Video   *videoBench // nil when not run
 }
 
-// verdict is one target, checked.
+// verdict is one target, checked, or a figure reported with no target
+// (Info).
 type verdict struct {
 	Target, Measured string
 	Pass             bool
+	Info             bool
 }
 
 func (rep *report) find(c *benchCase, tool string) *result {
@@ -55,6 +58,14 @@ func (rep *report) verdicts() []verdict {
 	var vs []verdict
 	for _, c := range rep.Cases {
 		aig := rep.find(c, "aigcmark")
+		if c.Explicit {
+			if one := rep.find(c, "aigcmark --jobs 1"); one != nil && aig != nil {
+				rate := func(r *result) float64 { return float64(c.Files) / r.Median().Seconds() }
+				vs = append(vs, verdict{Target: c.Name + ": pictures labeled per second (no target set)", Info: true,
+					Measured: fmt.Sprintf("%.1f/s on one core (--jobs 1), %.1f/s on all %d cores", rate(one), rate(aig), runtime.NumCPU())})
+			}
+			continue
+		}
 		if !c.Large {
 			if exif := rep.find(c, "exiftool"); exif != nil && aig != nil {
 				x := exif.Median().Seconds() / aig.Median().Seconds()
@@ -63,24 +74,34 @@ func (rep *report) verdicts() []verdict {
 				if cp := rep.find(c, "cp"); cp != nil {
 					m += fmt.Sprintf("; for scale, cp of the same files was %.1f× faster than exiftool", exif.Median().Seconds()/cp.Median().Seconds())
 				}
-				vs = append(vs, verdict{fmt.Sprintf("%s: at least %.0f× faster than exiftool", c.Name, targetExifRatio), m, x >= targetExifRatio})
+				vs = append(vs, verdict{Target: fmt.Sprintf("%s: at least %.0f× faster than exiftool", c.Name, targetExifRatio), Measured: m, Pass: x >= targetExifRatio})
 			}
 			continue
 		}
 		if cp := rep.find(c, "cp"); cp != nil && aig != nil {
 			x := aig.Median().Seconds() / cp.Median().Seconds()
-			vs = append(vs, verdict{fmt.Sprintf("%s %s: within %.0f× of cp", c.Name, humanBytes(c.Bytes), targetCpRatio),
-				fmt.Sprintf("%.2f× (aigcmark %s, cp %s; in CPU time %.2f×)", x, fmtDur(aig.Median()), fmtDur(cp.Median()),
-					aig.MedianCPU().Seconds()/cp.MedianCPU().Seconds()), x <= targetCpRatio})
+			vs = append(vs, verdict{Target: fmt.Sprintf("%s %s: within %.0f× of cp", c.Name, humanBytes(c.Bytes), targetCpRatio),
+				Measured: fmt.Sprintf("%.2f× (aigcmark %s, cp %s; in CPU time %.2f×)", x, fmtDur(aig.Median()), fmtDur(cp.Median()),
+					aig.MedianCPU().Seconds()/cp.MedianCPU().Seconds()), Pass: x <= targetCpRatio})
 		}
+	}
+	if rep.Video != nil {
+		vs = append(vs, rep.Video.verdicts()...)
 	}
 	for _, c := range rep.Cases {
 		if aig := rep.find(c, "aigcmark"); c.Large && aig != nil {
-			vs = append(vs, verdict{fmt.Sprintf("%s %s: peak RSS under %s", c.Name, humanBytes(c.Bytes), humanBytes(targetRSS)),
-				humanBytes(aig.PeakRSS()), aig.PeakRSS() < targetRSS})
+			vs = append(vs, verdict{Target: fmt.Sprintf("%s %s: peak RSS under %s", c.Name, humanBytes(c.Bytes), humanBytes(targetRSS)),
+				Measured: humanBytes(aig.PeakRSS()), Pass: aig.PeakRSS() < targetRSS})
 		}
 	}
 	return vs
+}
+
+func (v verdict) status() string {
+	if v.Info {
+		return "INFO"
+	}
+	return passMiss(v.Pass)
 }
 
 func passMiss(ok bool) string {
@@ -133,7 +154,11 @@ func (rep *report) printText(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	for _, v := range rep.verdicts() {
-		fmt.Fprintf(w, "%s  %s: %s\n", passMiss(v.Pass), v.Target, v.Measured)
+		fmt.Fprintf(w, "%s  %s: %s\n", v.status(), v.Target, v.Measured)
+	}
+	if rep.Video != nil {
+		fmt.Fprintln(w)
+		rep.Video.printText(w)
 	}
 	fmt.Fprintf(w, "\nMiB/s is input bytes (2^20) over the median wall time; peak RSS is the highest of the %d runs;\n"+
 		"a process started by the measuring helper weighs at least %s (true measures that much).\n", rep.Runs, humanBytes(rep.Floor))
@@ -154,7 +179,7 @@ func (rep *report) markdown() string {
 
 	p("\n## Targets\n\nVerdicts compare median wall times; the CPU-time ratio is given beside each for a reading less disturbed by other load.\n\n| target | measured | |\n|---|---|---|\n")
 	for _, v := range rep.verdicts() {
-		p("| %s | %s | %s |\n", v.Target, v.Measured, passMiss(v.Pass))
+		p("| %s | %s | %s |\n", v.Target, v.Measured, v.status())
 	}
 
 	p("\n## Results\n\n")
@@ -165,6 +190,10 @@ func (rep *report) markdown() string {
 	p("\nMiB/s is the input size in MiB (2^20 bytes) over the median wall time, so all tools on one case are compared on the same bytes. " +
 		"CPU time is the median user + system time, which other load on the machine disturbs less than wall time. " +
 		"Peak RSS is the highest `ru_maxrss` of the runs.\n")
+
+	if rep.Video != nil {
+		p("%s", rep.Video.markdown())
+	}
 
 	p("\n## Inputs\n\n")
 	for _, c := range rep.Cases {
