@@ -282,7 +282,7 @@ func (s *explicitSetup) audioCue(ctx context.Context, in, out string) (string, e
 	}
 	var parts []string
 	for _, c := range res.Cues {
-		parts = append(parts, fmt.Sprintf("%s at %.2fs", c.Place, c.At.Seconds()))
+		parts = append(parts, fmt.Sprintf("%s (%.1fs)", c.Place, c.At.Seconds()))
 	}
 	what := "AI rhythm"
 	if s.audio.NoRhythm {
@@ -290,7 +290,11 @@ func (s *explicitSetup) audioCue(ctx context.Context, in, out string) (string, e
 	} else if s.audio.VoicePrompt != "" {
 		what = "AI rhythm and voice prompt"
 	}
-	return fmt.Sprintf("%s (%s) %s", what, s.audio.Mode, strings.Join(parts, ", ")), nil
+	how := "inserted"
+	if s.audio.Mode == cue.Mix {
+		how = "mixed"
+	}
+	return fmt.Sprintf("%s %s at %s", what, how, strings.Join(parts, ", ")), nil
 }
 
 func (s *explicitSetup) text(in, out string) (string, error) {

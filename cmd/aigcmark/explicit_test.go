@@ -110,6 +110,13 @@ func TestExplicitAndMetadataInOnePass(t *testing.T) {
 			}
 		}
 		if e.Kind == "video" {
+			var l struct {
+				Location string `json:"location"`
+			}
+			json.Unmarshal(r.Labels[0], &l)
+			if !strings.HasPrefix(l.Location, "moov/udta/meta") {
+				t.Errorf("%s: metadata label in %s, want moov/udta/meta as GB 45438's video guide says", r.Path, l.Location)
+			}
 			if len(e.Frames) != 3 {
 				t.Errorf("%s: %d frames checked, want 0, 1 and 1.9 s", r.Path, len(e.Frames))
 			}

@@ -221,5 +221,10 @@ func (t target) encodeArgs(inPath, path string) []string {
 	} else if t.bitrate > 0 {
 		args = append(args, "-b:a", strconv.FormatInt(t.bitrate, 10))
 	}
+	if t.muxer == "mp4" || t.muxer == "ipod" {
+		// Tags as mdta keys in moov/udta/meta, where the AIGC key then
+		// goes too; without the flag ffmpeg drops custom tags.
+		args = append(args, "-movflags", "+use_metadata_tags")
+	}
 	return append(args, "-f", t.muxer, "-y", path)
 }

@@ -333,7 +333,10 @@ func (j *job) encoderArgs() []string {
 			a = append(a, "-video_track_timescale", den)
 		}
 	}
-	return append(a, "-f", j.muxer, "-y", "file:"+j.out)
+	// Metadata as mdta keys in moov/udta/meta, where GB 45438's AIGC key
+	// then goes beside them (without the flag ffmpeg writes an iTunes
+	// list and drops custom tags).
+	return append(a, "-movflags", "+use_metadata_tags", "-f", j.muxer, "-y", "file:"+j.out)
 }
 
 // pipeErr tells which side of the frame loop failed.
