@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,20 +212,30 @@ func intermediate(target string) (string, error) {
 	return f.Name(), nil
 }
 
-func (s *explicitSetup) image(ctx context.Context, in, out string) (string, error) {
+// transform runs fn from the file in to the existing file out.
+func transform(in, out string, fn func(dst io.Writer, src io.ReadSeeker) error) error {
 	src, err := os.Open(in)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer src.Close()
 	dst, err := os.OpenFile(out, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
-		return "", err
+		return err
 	}
-	info, err := picture.Label(ctx, dst, src, s.renderer, picture.Options{MaxPixels: s.o.MaxPixels, Quality: s.o.Quality})
+	err = fn(dst, src)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
+	return err
+}
+
+func (s *explicitSetup) image(ctx context.Context, in, out string) (string, error) {
+	var info picture.Info
+	err := transform(in, out, func(dst io.Writer, src io.ReadSeeker) (err error) {
+		info, err = picture.Label(ctx, dst, src, s.renderer, picture.Options{MaxPixels: s.o.MaxPixels, Quality: s.o.Quality})
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
@@ -245,12 +257,7 @@ func (s *explicitSetup) position() string {
 // checkImageLabel measures the label in an output picture from its pixels:
 // it must be found, and its text must be at least 5 % of the shortest side.
 func checkImageLabel(ctx context.Context, path string, maxPixels int64) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	img, err := picture.Decode(ctx, f, maxPixels)
+	img, err := decodePicture(ctx, path, maxPixels)
 	if err != nil {
 		return fmt.Errorf("decoding the labeled picture: %w", err)
 	}
@@ -298,26 +305,24 @@ func (s *explicitSetup) audioCue(ctx context.Context, in, out string) (string, e
 }
 
 func (s *explicitSetup) text(in, out string) (string, error) {
-	src, err := os.Open(in)
-	if err != nil {
-		return "", err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(out, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return "", err
-	}
 	po := s.prompt
 	switch strings.ToLower(filepath.Ext(in)) {
 	case ".md", ".markdown", ".mdown", ".mkd", ".mdx":
 		po.Markdown = true
 	}
-	err = visible.AddPrompt(dst, src, po)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
+	err := transform(in, out, func(dst io.Writer, src io.ReadSeeker) error { return visible.AddPrompt(dst, src, po) })
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("text prompt at %s", s.prompt.Position), nil
+}
+
+// decodePicture decodes the picture at path as the viewer sees it.
+func decodePicture(ctx context.Context, path string, maxPixels int64) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return picture.Decode(ctx, f, maxPixels)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/ffmpeg"
 	"github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/visible"
-	"github.com/aigcmark/aigcmark/label/visible/picture"
 )
 
 // explicitReport is the "explicit" member of an `inspect --json` line: the
@@ -93,12 +92,7 @@ func round4(x float64) float64 {
 // image decodes the picture as the viewer sees it (EXIF orientation
 // applied) and looks for the label in its pixels.
 func (r *explicitReport) image(ctx context.Context, path string, maxPixels int64) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	img, err := picture.Decode(ctx, f, maxPixels)
+	img, err := decodePicture(ctx, path, maxPixels)
 	if err != nil {
 		return err
 	}
