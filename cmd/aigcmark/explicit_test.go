@@ -161,13 +161,15 @@ func TestExplicitAndMetadataInOnePass(t *testing.T) {
 func TestExplicitNoneNeedsAuditLog(t *testing.T) {
 	out := t.TempDir()
 	in := fixtures.Path("jpeg/plain.jpg")
-	code, _, stderr := runCLI(t, "label", "--producer", producer, "--explicit", "none", "--out", out, in)
-	if code != exitUsage || !strings.Contains(stderr, "--audit-log") {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
 	log := filepath.Join(out, "audit.jsonl")
+	for _, args := range [][]string{{}, {"--audit-log", log}, {"--recipient", "user-42"}} {
+		code, _, stderr := runCLI(t, append(append([]string{"label", "--producer", producer, "--explicit", "none", "--out", out}, args...), in)...)
+		if code != exitUsage || !strings.Contains(stderr, "--audit-log FILE and --recipient") {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
 	for i := 0; i < 2; i++ {
-		code, _, stderr = runCLI(t, "label", "--producer", producer, "--explicit", "none", "--audit-log", log,
+		code, _, stderr := runCLI(t, "label", "--producer", producer, "--explicit", "none", "--audit-log", log,
 			"--recipient", "user-42", "--out", filepath.Join(out, "o"), in)
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, stderr)
@@ -201,7 +203,7 @@ func TestExplicitNoneNeedsAuditLog(t *testing.T) {
 		t.Errorf("metadata-only output reports an explicit label: %+v", r.Explicit)
 	}
 	// The audit log belongs to --explicit none only.
-	code, _, stderr = runCLI(t, "label", "--producer", producer, "--audit-log", log, "--out", out, in)
+	code, _, stderr := runCLI(t, "label", "--producer", producer, "--audit-log", log, "--out", out, in)
 	if code != exitUsage {
 		t.Errorf("--audit-log without --explicit none: exit %d: %s", code, stderr)
 	}

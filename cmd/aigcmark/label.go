@@ -71,7 +71,7 @@ func labelCommand() *cli.Command {
 
 			&cli.StringFlag{Name: "explicit", Value: "auto", Usage: "explicit labels: auto (every image, video, audio and text file) or none (metadata only; needs --audit-log)", Destination: &o.Explicit.Mode, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "audit-log", Usage: "with --explicit none: append a JSON line per file handed out without its explicit label to `FILE`", Destination: &o.AuditLog, Category: "Explicit labels"},
-			&cli.StringFlag{Name: "recipient", Usage: "who receives the content, for the audit log", Destination: &o.Recipient, Category: "Explicit labels"},
+			&cli.StringFlag{Name: "recipient", Usage: "who receives the content handed out with --explicit none (user or account), for the audit log", Destination: &o.Recipient, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "text", Value: visible.DefaultText, Usage: "label `TEXT` on images and video; must contain \"AI\" or \"人工智能\" and \"生成\" or \"合成\"", Destination: &o.Explicit.Text, Category: "Images and video"},
 			&cli.StringFlag{Name: "position", Value: "bottom-right", Usage: "where the text goes: top-left, top, top-right, left, right, bottom-left, bottom, bottom-right", Destination: &o.Explicit.Position, Category: "Images and video"},
 			&cli.Float64Flag{Name: "size", Value: visible.DefaultSize, Usage: "height of the text's ink as a fraction of the shortest side (at least 0.05)", Destination: &o.Explicit.Size, Category: "Images and video"},
@@ -182,8 +182,8 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 	if err != nil {
 		return usagef("label: %v", err)
 	}
-	if ex == nil && o.AuditLog == "" {
-		return usagef("label: --explicit none hands out content without its explicit label; the Measures (Art. 9) allow that only with a log of who received it: give --audit-log FILE (and --recipient)")
+	if ex == nil && (o.AuditLog == "" || o.Recipient == "") {
+		return usagef("label: --explicit none hands out content without its explicit label; the Measures (Art. 9) allow that only with a log of who received it: give --audit-log FILE and --recipient WHO")
 	}
 	if ex != nil && o.AuditLog != "" {
 		return usagef("label: --audit-log records content handed out without its explicit label; it goes with --explicit none")

@@ -90,7 +90,7 @@ func parseReports(t *testing.T, out string) []report {
 // metadataOnly are the flags that write only the metadata label: the
 // lossless path, which needs an audit log.
 func metadataOnly(t *testing.T) []string {
-	return []string{"--explicit", "none", "--audit-log", filepath.Join(t.TempDir(), "audit.jsonl")}
+	return []string{"--explicit", "none", "--audit-log", filepath.Join(t.TempDir(), "audit.jsonl"), "--recipient", "test"}
 }
 
 // labelSamples labels every sample folder into out/<folder> and returns out.

@@ -240,7 +240,7 @@ func run(ctx context.Context, o options) (err error) {
 	// cases measure, needs an audit log.
 	audit := filepath.Join(work, "audit.jsonl")
 	labelArgs := func(out string, extra ...string) []string {
-		return append([]string{bin, "label", "--producer", o.Producer, "--quiet", "--explicit", "none", "--audit-log", audit, "--out", out}, extra...)
+		return append([]string{bin, "label", "--producer", o.Producer, "--quiet", "--explicit", "none", "--audit-log", audit, "--recipient", "benchmark", "--out", out}, extra...)
 	}
 	cpTool := func(src string) tool {
 		return tool{Name: "cp", MkOut: true, Argv: func(out string) []string { return []string{"cp", src, out + "/"} },
@@ -288,7 +288,7 @@ func run(ctx context.Context, o options) (err error) {
 		Tools: []tool{
 			{Name: "cp", MkOut: true, Argv: each(`cp "$f" "$out/"`),
 				Check: func(_ context.Context, out string) error { _, err := checkCopies(perFile, out, true); return err }},
-			{Name: "aigcmark", Argv: each(`"$1" label --producer "$2" --quiet --explicit none --audit-log "$3" --out "$out" "$f" 2>/dev/null`, bin, o.Producer, audit),
+			{Name: "aigcmark", Argv: each(`"$1" label --producer "$2" --quiet --explicit none --audit-log "$3" --recipient benchmark --out "$out" "$f" 2>/dev/null`, bin, o.Producer, audit),
 				Check: func(ctx context.Context, out string) error { return checkSmall(ctx, bin, perFile, out, want, false) }},
 			{Name: "exiftool", MkOut: true, Argv: each(`exiftool -config "$1" -q -q "-XMP-TC260:AIGC=$2" -o "$out/" "$f"`, o.ExifConfig, string(exifLabel.JSON())),
 				Check: func(ctx context.Context, out string) error {

@@ -101,7 +101,7 @@ func (b *Batch) Job(name, unit string, total int64) (update func(done, total int
 	update = func(done, t int64) {
 		mu.Lock()
 		defer mu.Unlock()
-		if t > 0 && t != bar.Current() && t != total {
+		if t > 0 && t != total {
 			bar.SetTotal(t, false)
 			total = t
 		}
