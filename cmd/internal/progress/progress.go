@@ -46,9 +46,9 @@ func NewBatch(w io.Writer, on bool, files int, totalBytes int64) *Batch {
 	b := &Batch{w: w}
 	b.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(200*time.Millisecond))
 	bytesDone := decor.Any(func(decor.Statistics) string {
-		s := fmt.Sprintf("%.1f MiB", float64(b.bytes.Load())/(1<<20))
+		s := human(b.bytes.Load())
 		if totalBytes > 0 {
-			s += fmt.Sprintf(" of %.1f MiB", float64(totalBytes)/(1<<20))
+			s += " of " + human(totalBytes)
 		}
 		return s
 	}, decor.WCSyncSpace)
@@ -125,4 +125,19 @@ func (b *Batch) Wait() {
 	}
 	b.files.SetTotal(-1, true)
 	b.p.Wait()
+}
+
+// human formats a byte count with a binary unit: "512 B", "3.4 MiB".
+func human(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, unit := float64(n)/1024, "KiB"
+	for _, u := range []string{"MiB", "GiB", "TiB"} {
+		if f < 1024 {
+			break
+		}
+		f, unit = f/1024, u
+	}
+	return fmt.Sprintf("%.1f %s", f, unit)
 }
