@@ -1,0 +1,40 @@
+// Package pixel embeds and detects the aigcmark invisible watermark in
+// image pixels (GitHub issue 4; attack suite in the project's BENCH.md).
+//
+// Design. The mark is a keyed spread-spectrum pattern added to luma only
+// (the same delta on R, G and B), repeated as a periodic tile of 64×64 chips.
+// A chip is min(width, height)/256 pixels (at least 2.5), so the pattern
+// sits at mid/low spatial frequencies and keeps the same size relative to
+// the picture whatever its resolution. Each chip carries
+// 0.35·sync + 0.94·message: the sync chips are a keyed ±1 pattern; the
+// message chips spread the 306 coded bits of watermark.Encode (64 payload
+// bits, 32 keyed check bits, rate-1/3 convolutional code) over a keyed
+// permutation with keyed signs, about 13 chips per coded bit. Chips are
+// rendered with bilinear interpolation, and the strength follows local
+// texture: g·(2 + σ) with σ the local high-pass deviation, capped at
+// 1 + 0.5·σ levels so that flat areas and smooth gradients get at most about
+// one level; g is set per image for the target luma PSNR (42.5 dB).
+//
+// Detection uses no side information. The luma is scaled so that its short
+// side is 512 pixels, high-passed and locally normalised, and perfectly
+// flat areas (the fill of a rotated or padded picture) are silenced; its
+// autocorrelation (FFT, smooth trend removed) shows peaks on the tile
+// lattice. Local maxima are scored as square lattices (a low order
+// statistic over the lattice points minus the half-way points), the
+// smallest lattice of which the best is a sub-lattice is kept, and the two
+// vectors are refined independently: they give scale, rotation and any
+// affine distortion. The image is then folded
+// modulo that lattice (all tiles summed), the fold is cross-correlated with
+// the keyed sync pattern in all 8 orientations (rotations by 90° and
+// flips) to find the cyclic offset — so crops at any offset and shifts cost
+// nothing — and soft bits are read by gain-invariant correlation and
+// decoded by soft Viterbi. Besides the lattice the autocorrelation reveals,
+// the lattice the embedder would have used at the image's present size is
+// tried too (it holds whenever the geometry is unchanged, and keeps small
+// pictures readable when their autocorrelation is weak). A payload is
+// reported only when its keyed check matches; FalseAlarm is the union bound
+// min(1, 2·8·128²·Q(z_sync)) · 2·3 · 2⁻³², with z_sync the sync peak's
+// z-score, 2 lattices, 8 orientations, 128² offsets, 3 decoding attempts per
+// lattice and the 32 check bits. Measured on 2,048 unmarked images and
+// crops: no detection.
+package pixel
