@@ -240,3 +240,33 @@ func TestExplicitUsageErrors(t *testing.T) {
 		t.Errorf("usage errors left files: %v", ents)
 	}
 }
+
+func TestKeygen(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "wm.key")
+	code, _, stderr := runCLI(t, "keygen", "--out", key)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	st, err := os.Stat(key)
+	if err != nil || st.Size() != 32 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v, %v", st, err)
+	}
+	first, _ := os.ReadFile(key)
+	code, _, stderr = runCLI(t, "keygen", "--out", key)
+	if again, _ := os.ReadFile(key); code != exitFailed || !strings.Contains(stderr, "never overwritten") || string(again) != string(first) {
+		t.Fatalf("second keygen over the same file: exit %d: %s", code, stderr)
+	}
+	other := filepath.Join(dir, "other.key")
+	runCLI(t, "keygen", "--out", other)
+	if b, _ := os.ReadFile(other); string(b) == string(first) {
+		t.Fatal("two keys are equal")
+	}
+	if code, _, _ := runCLI(t, "keygen"); code != exitUsage {
+		t.Fatalf("keygen without --out: exit %d", code)
+	}
+	os.Chmod(key, 0o644)
+	if _, err := loadKeyFile(key); err == nil || !strings.Contains(err.Error(), "readable by others") {
+		t.Fatalf("a world-readable key was accepted: %v", err)
+	}
+}
