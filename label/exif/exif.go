@@ -25,6 +25,7 @@ import (
 
 // Tags this package follows.
 const (
+	TagOrientation = 0x0112 // Orientation of IFD0, type SHORT, 1..8 (CIPA DC-008 4.6.4 A)
 	TagExifIFD     = 0x8769 // pointer to the Exif sub-IFD
 	TagUserComment = 0x9286 // UserComment, type UNDEFINED, 8-byte code prefix
 )

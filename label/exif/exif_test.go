@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -20,17 +21,21 @@ import (
 var testLabel = label.Label{Label: "1", ContentProducer: "001191110108MA01KP2T5U10000", ProduceID: "abc-123",
 	ContentPropagator: "001191110108MA01KP2T5U10000", PropagateID: "abc-123"}
 
+// tiffHeader returns a buffer holding the first four bytes of a TIFF
+// header in order.
+func tiffHeader(order binary.ByteOrder) *bytes.Buffer {
+	if order == binary.LittleEndian {
+		return bytes.NewBufferString("II*\x00")
+	}
+	return bytes.NewBufferString("MM\x00*")
+}
+
 // buildTIFF returns an EXIF block: IFD0 (with an ImageDescription and the
 // Exif pointer) and an Exif sub-IFD holding UserComment = value.
 func buildTIFF(order binary.ByteOrder, value []byte) []byte {
-	var b bytes.Buffer
-	if order == binary.LittleEndian {
-		b.WriteString("II*\x00")
-	} else {
-		b.WriteString("MM\x00*")
-	}
-	u16 := func(v uint16) { _ = binary.Write(&b, order, v) }
-	u32 := func(v uint32) { _ = binary.Write(&b, order, v) }
+	b := tiffHeader(order)
+	u16 := func(v uint16) { _ = binary.Write(b, order, v) }
+	u32 := func(v uint32) { _ = binary.Write(b, order, v) }
 	u32(8)
 	// IFD0 at 8: two entries, next 0. 2+24+4 = 30 bytes → Exif IFD at 38.
 	u16(2)
@@ -213,11 +218,6 @@ func TestLoops(t *testing.T) {
 // non-ASCII text, UNICODE), in both byte orders.
 func TestExiftool(t *testing.T) {
 	fixtures.NeedTool(t, "exiftool")
-	dir := t.TempDir()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct{ name, order, value string }{
 		{"ascii-II", "II", string(testLabel.WrappedJSON())},
 		{"ascii-MM", "MM", string(testLabel.WrappedJSON())},
@@ -226,25 +226,9 @@ func TestExiftool(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := filepath.Join(dir, tc.name+".jpg")
-			if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			labeltest.Exiftool(t, "-q", "-overwrite_original", "-ExifByteOrder="+tc.order, "-EXIF:UserComment="+tc.value, p)
-			data, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			i := bytes.Index(data, []byte("Exif\x00\x00"))
-			if i < 0 {
-				t.Fatal("exiftool wrote no Exif APP1")
-			}
-			n := int(binary.BigEndian.Uint16(data[i-2:]))
-			block := data[i+6 : i-2+n]
-			if string(block[:2]) != tc.order {
-				t.Fatalf("byte order %q", block[:2])
-			}
-			got, err := Labels(block, int64(i+6), "EXIF")
+			p, data := exiftoolJPEG(t, "-ExifByteOrder="+tc.order, "-EXIF:UserComment="+tc.value)
+			block, at := exifAPP1(t, data, tc.order)
+			got, err := Labels(block, at, "EXIF")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,6 +243,120 @@ func TestExiftool(t *testing.T) {
 			}
 			if out := labeltest.Exiftool(t, "-s3", "-EXIF:UserComment", p); strings.TrimSpace(out) != "" {
 				t.Fatalf("exiftool after blanking: %q", out)
+			}
+		})
+	}
+}
+
+// exiftoolJPEG writes an 8×8 JPEG without metadata to a new file, edits
+// it with exiftool args, and returns the file's path and bytes.
+func exiftoolJPEG(t *testing.T, args ...string) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "in.jpg")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	labeltest.Exiftool(t, append(append([]string{"-q", "-overwrite_original"}, args...), p)...)
+	return p, labeltest.ReadFile(t, p)
+}
+
+// exifAPP1 returns the EXIF block of the first Exif APP1 segment in the
+// JPEG data and its offset, checking its byte order ("II" or "MM").
+func exifAPP1(t *testing.T, data []byte, order string) ([]byte, int64) {
+	t.Helper()
+	i := bytes.Index(data, []byte("Exif\x00\x00"))
+	if i < 2 {
+		t.Fatal("no Exif APP1")
+	}
+	end := i - 2 + int(binary.BigEndian.Uint16(data[i-2:]))
+	if end > len(data) || end < i+8 {
+		t.Fatalf("APP1 at %d of %d bytes runs past the %d-byte file", i-4, end-i+4, len(data))
+	}
+	block := data[i+6 : end]
+	if string(block[:2]) != order {
+		t.Fatalf("byte order %q, want %q", block[:2], order)
+	}
+	return block, int64(i + 6)
+}
+
+// orientationBlock returns a TIFF block whose IFD0 holds entries, each
+// (tag, type, count, value), the value inline, and claims count of them.
+func orientationBlock(order binary.ByteOrder, count uint16, entries ...[4]uint32) []byte {
+	b := tiffHeader(order)
+	w := func(v any) { _ = binary.Write(b, order, v) }
+	w(uint32(8))
+	w(count)
+	for _, e := range entries {
+		w(uint16(e[0]))
+		w(uint16(e[1]))
+		w(e[2])
+		w(uint16(e[3])) // a SHORT value sits in the first two of the four bytes
+		w(uint16(0))
+	}
+	w(uint32(0))
+	return b.Bytes()
+}
+
+func TestOrientation(t *testing.T) {
+	le, be := binary.LittleEndian, binary.BigEndian
+	orient := func(typ, count, v uint32) [4]uint32 { return [4]uint32{TagOrientation, typ, count, v} }
+	other := [4]uint32{0x010E, typeASCII, 4, 0x6162}
+	good := orientationBlock(le, 1, orient(typeShort, 1, 6))
+	patch := func(off int, v ...byte) []byte {
+		b := append([]byte(nil), good...)
+		copy(b[off:], v)
+		return b
+	}
+	for _, tc := range []struct {
+		name  string
+		block []byte
+		want  int
+	}{
+		{"II", good, 6},
+		{"MM", orientationBlock(be, 1, orient(typeShort, 1, 8)), 8},
+		{"after another entry", orientationBlock(be, 2, other, orient(typeShort, 1, 3)), 3},
+		{"value 5", orientationBlock(le, 1, orient(typeShort, 1, 5)), 5},
+		{"no orientation", orientationBlock(le, 1, other), 1},
+		{"no entries", orientationBlock(le, 0), 1},
+		{"value 0", orientationBlock(le, 1, orient(typeShort, 1, 0)), 1},
+		{"value 9", orientationBlock(be, 1, orient(typeShort, 1, 9)), 1},
+		{"type LONG", orientationBlock(be, 1, orient(typeLong, 1, 6)), 1},
+		{"two values", orientationBlock(le, 1, orient(typeShort, 2, 6)), 1},
+		{"count past the end, entry inside", orientationBlock(le, 0xFFFF, orient(typeShort, 1, 7)), 7},
+		{"entry cut short", good[:8+2+10], 1},
+		{"IFD0 past end", patch(4, 0xFF, 0xFF, 0xFF, 0xFF), 1},
+		{"IFD0 inside header", patch(4, 4, 0, 0, 0), 1},
+		{"IFD0 at the last byte", patch(4, byte(len(good)-1), 0, 0, 0), 1},
+		{"Exif header not stripped", append([]byte("Exif\x00\x00"), good...), 1},
+		{"short header", []byte("II*\x00\x08"), 1},
+		{"empty", nil, 1},
+		{"not TIFF", []byte("garbage!garbage!"), 1},
+		{"label block, no orientation", buildTIFF(le, []byte("ASCII\x00\x00\x00x")), 1},
+	} {
+		if got := Orientation(tc.block); got != tc.want {
+			t.Errorf("%s: Orientation(% x) = %d, want %d", tc.name, tc.block, got, tc.want)
+		}
+	}
+}
+
+// TestOrientationExiftool reads the orientation exiftool writes, in both
+// byte orders.
+func TestOrientationExiftool(t *testing.T) {
+	fixtures.NeedTool(t, "exiftool")
+	for _, tc := range []struct {
+		order string
+		o     int
+	}{{"II", 6}, {"MM", 8}, {"II", 3}} {
+		t.Run(fmt.Sprint(tc.order, tc.o), func(t *testing.T) {
+			t.Parallel()
+			_, data := exiftoolJPEG(t, "-ExifByteOrder="+tc.order, fmt.Sprint("-IFD0:Orientation#=", tc.o))
+			block, _ := exifAPP1(t, data, tc.order)
+			if got := Orientation(block); got != tc.o {
+				t.Fatalf("Orientation = %d, exiftool wrote %d", got, tc.o)
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 const (
 	typeByte      = 1
 	typeASCII     = 2
+	typeShort     = 3
 	typeLong      = 4
 	typeUndefined = 7
 	typeIFD       = 13
@@ -24,13 +25,8 @@ func comments(block []byte, base int64) ([]comment, error) {
 	if len(block) < 8 {
 		return nil, label.Truncated("exif", base, "TIFF header")
 	}
-	var order binary.ByteOrder
-	switch string(block[:4]) {
-	case "II*\x00":
-		order = binary.LittleEndian
-	case "MM\x00*":
-		order = binary.BigEndian
-	default:
+	order := tiffOrder(block)
+	if order == nil {
 		return nil, label.Corrupt("exif", base, "no TIFF header (starts % x)", block[:4])
 	}
 	w := walker{block: block, base: base, order: order, visited: map[uint32]bool{}}
@@ -49,6 +45,47 @@ func comments(block []byte, base int64) ([]comment, error) {
 		next = n
 	}
 	return w.found, nil
+}
+
+// tiffOrder returns the byte order the TIFF header at the start of block
+// names, or nil if block does not start with one.
+func tiffOrder(block []byte) binary.ByteOrder {
+	switch {
+	case bytes.HasPrefix(block, []byte("II*\x00")):
+		return binary.LittleEndian
+	case bytes.HasPrefix(block, []byte("MM\x00*")):
+		return binary.BigEndian
+	}
+	return nil
+}
+
+// Orientation returns the Orientation (TagOrientation, 1..8) of IFD0 in
+// the TIFF structure block — an EXIF block after any "Exif\x00\x00"
+// header — or 1 when block holds no valid one. A malformed block is not
+// an error: viewers then show the picture as stored, and so does the
+// caller. Only IFD0's entries are read, each checked against the block's
+// end.
+func Orientation(block []byte) int {
+	order := tiffOrder(block)
+	if order == nil || len(block) < 8 {
+		return 1
+	}
+	off := int64(order.Uint32(block[4:]))
+	if off < 8 || off+2 > int64(len(block)) {
+		return 1
+	}
+	end := off + 2 + 12*int64(order.Uint16(block[off:]))
+	for e := off + 2; e < end && e+12 <= int64(len(block)); e += 12 {
+		if order.Uint16(block[e:]) != TagOrientation {
+			continue
+		}
+		typ, count := order.Uint16(block[e+2:]), order.Uint32(block[e+4:])
+		if v := int(order.Uint16(block[e+8:])); typ == typeShort && count == 1 && v >= 1 && v <= 8 {
+			return v
+		}
+		return 1
+	}
+	return 1
 }
 
 type walker struct {

@@ -52,49 +52,7 @@ func (rd *Reader) RewriteParts(dst io.Writer, parts []Part) error {
 	if rd.Header.Is64() {
 		return label.Unsupported(rd.format, 0, "rewriting the sample data of an %s file is not supported", rd.Header.ID)
 	}
-	total := int64(4)
-	for _, p := range parts {
-		switch {
-		case p.Fill != nil && (len(p.ID) != 4 || p.Size < 0 || p.Size > 0xFFFFFFFE):
-			return fmt.Errorf("riff: bad streamed chunk %q of %d bytes", p.ID, p.Size)
-		case p.Fill == nil && p.Src == nil && (len(p.ID) != 4 || int64(len(p.Data)) > 0xFFFFFFFE):
-			return fmt.Errorf("riff: bad new chunk %q of %d bytes", p.ID, len(p.Data))
-		}
-		total += p.len()
-	}
-	if total > 0xFFFFFFFF {
-		return label.Unsupported(rd.format, 0, "the output would be %d bytes, over the 4 GiB a RIFF file can hold; writing RF64 is not supported", total+8)
-	}
-	var h [12]byte
-	copy(h[0:4], rd.Header.ID)
-	binary.LittleEndian.PutUint32(h[4:8], uint32(total))
-	copy(h[8:12], rd.Header.Form)
-	if _, err := dst.Write(h[:]); err != nil {
-		return err
-	}
-	for _, p := range parts {
-		var err error
-		switch {
-		case p.Fill != nil:
-			err = writeFilled(dst, p)
-		case p.Src == nil:
-			err = WriteChunk(dst, p.ID, p.Data)
-		default:
-			err = rd.copyChunk(dst, *p.Src)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if n := rd.fileSize - rd.pos; n > 0 {
-		if _, err := rd.r.Seek(rd.pos, io.SeekStart); err != nil {
-			return err
-		}
-		if _, err := io.CopyN(dst, rd.r, n); err != nil {
-			return rd.copyErr(err, rd.pos, "bytes after the last chunk")
-		}
-	}
-	return nil
+	return rd.rewrite(dst, parts)
 }
 
 // writeFilled writes the streamed chunk p: header, Fill's data, pad byte.

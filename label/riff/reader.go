@@ -246,6 +246,24 @@ func (rd *Reader) Next() (Chunk, error) {
 	return c, nil
 }
 
+// Walk calls visit with each chunk Next returns, in order, up to the end
+// of the chunks. It returns the first error of Next or of visit, as it is;
+// nil once every chunk was visited.
+func (rd *Reader) Walk(visit func(c Chunk) error) error {
+	for {
+		c, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := visit(c); err != nil {
+			return err
+		}
+	}
+}
+
 // padAfter decides whether an odd chunk whose data ends at off is followed
 // by its pad byte (see Next).
 func (rd *Reader) padAfter(off int64) (int64, error) {

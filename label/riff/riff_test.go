@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -99,6 +100,45 @@ func TestNext(t *testing.T) {
 		})
 	}
 }
+
+// TestWalk checks that Walk visits the chunks Next returns, in order, and
+// stops at the first error of Next or of visit.
+func TestWalk(t *testing.T) {
+	in := file("TEST", chunk("abcd", []byte("12")), chunk("odd ", []byte("123")), chunk("last", nil))
+	_, want, err := walkAll(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func(in []byte, stopAt string) ([]Chunk, error) {
+		rd, err := NewReader(bytes.NewReader(in), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Chunk
+		return got, rd.Walk(func(c Chunk) error {
+			got = append(got, c)
+			if c.ID == stopAt {
+				return errStop
+			}
+			return nil
+		})
+	}
+	got, err := walk(in, "")
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Walk visited %+v, %v; want %+v", got, err, want)
+	}
+	if got, err = walk(in, "odd "); err != errStop || fmt.Sprint(got) != fmt.Sprint(want[:2]) {
+		t.Errorf("Walk stopped by visit: visited %+v, %v; want %+v, errStop", got, err, want[:2])
+	}
+	bad := append([]byte(nil), in...)
+	binary.LittleEndian.PutUint32(bad[26:], 0xFFFF) // the second chunk's size
+	got, err = walk(bad, "")
+	if !errors.Is(err, label.ErrCorrupt) || fmt.Sprint(got) != fmt.Sprint(want[:1]) {
+		t.Errorf("Walk over a bad chunk: visited %+v, %v; want %+v and a corrupt error", got, err, want[:1])
+	}
+}
+
+var errStop = errors.New("stop")
 
 // rf64 returns an RF64 file: ds64, fmt, a data chunk whose size field is
 // 0xFFFFFFFF (the real size in ds64), and an extra chunk.

@@ -91,18 +91,26 @@ func (rd *Reader) Rewrite(dst io.Writer, out []Out) error {
 	if !rd.done {
 		return fmt.Errorf("riff: Rewrite called before the chunks were walked")
 	}
+	return rd.rewrite(dst, Parts(out))
+}
+
+// rewrite is Rewrite and RewriteParts once rd was walked.
+func (rd *Reader) rewrite(dst io.Writer, parts []Part) error {
 	total := int64(4)
-	for _, o := range out {
-		if o.Src == nil && (len(o.ID) != 4 || int64(len(o.Data)) > 0xFFFFFFFE) {
-			return fmt.Errorf("riff: bad new chunk %q of %d bytes", o.ID, len(o.Data))
+	for _, p := range parts {
+		switch {
+		case p.Fill != nil && (len(p.ID) != 4 || p.Size < 0 || p.Size > 0xFFFFFFFE):
+			return fmt.Errorf("riff: bad streamed chunk %q of %d bytes", p.ID, p.Size)
+		case p.Fill == nil && p.Src == nil && (len(p.ID) != 4 || int64(len(p.Data)) > 0xFFFFFFFE):
+			return fmt.Errorf("riff: bad new chunk %q of %d bytes", p.ID, len(p.Data))
 		}
-		total += o.Len()
+		total += p.len()
 	}
 	var h [12]byte
 	copy(h[0:4], rd.Header.ID)
 	copy(h[8:12], rd.Header.Form)
 	if rd.Header.Is64() {
-		if len(out) == 0 || out[0].Src == nil || out[0].Src.ID != "ds64" {
+		if len(parts) == 0 || parts[0].Fill != nil || parts[0].Src == nil || parts[0].Src.ID != "ds64" {
 			return fmt.Errorf("riff: an %s file must start with its ds64 chunk", rd.Header.ID)
 		}
 		binary.LittleEndian.PutUint32(h[4:8], sizeUnknown)
@@ -115,15 +123,17 @@ func (rd *Reader) Rewrite(dst io.Writer, out []Out) error {
 	if _, err := dst.Write(h[:]); err != nil {
 		return err
 	}
-	for i, o := range out {
+	for i, p := range parts {
 		var err error
 		switch {
-		case o.Src == nil:
-			err = WriteChunk(dst, o.ID, o.Data)
+		case p.Fill != nil:
+			err = writeFilled(dst, p)
+		case p.Src == nil:
+			err = WriteChunk(dst, p.ID, p.Data)
 		case i == 0 && rd.Header.Is64():
-			err = rd.writeDS64(dst, *o.Src, total)
+			err = rd.writeDS64(dst, *p.Src, total)
 		default:
-			err = rd.copyChunk(dst, *o.Src)
+			err = rd.copyChunk(dst, *p.Src)
 		}
 		if err != nil {
 			return err

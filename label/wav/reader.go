@@ -31,14 +31,23 @@ type file struct {
 	pmx    map[int][]byte    // _PMX packets holding TC260:AIGC, by index in chunks
 }
 
-// scan walks r's chunks, reading the metadata chunks that may carry a label.
-func scan(r io.ReadSeeker) (*file, error) {
+// open reads the header of the WAV file r.
+func open(r io.ReadSeeker) (*riff.Reader, error) {
 	rd, err := riff.NewReader(r, name)
 	if err != nil {
 		return nil, err
 	}
 	if rd.Header.Form != "WAVE" {
 		return nil, label.Corrupt(name, 8, "form type is %q, not \"WAVE\"", rd.Header.Form)
+	}
+	return rd, nil
+}
+
+// scan walks r's chunks, reading the metadata chunks that may carry a label.
+func scan(r io.ReadSeeker) (*file, error) {
+	rd, err := open(r)
+	if err != nil {
+		return nil, err
 	}
 	f := &file{rd: rd, lists: map[int]riff.List{}, pmx: map[int][]byte{}}
 	var hasFmt, hasData bool
@@ -50,20 +59,13 @@ func scan(r io.ReadSeeker) (*file, error) {
 		}
 		return rd.ReadData(c, label.MaxMetadata)
 	}
-	for {
-		c, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = rd.Walk(func(c riff.Chunk) error {
 		i := len(f.chunks)
 		f.chunks = append(f.chunks, c)
 		switch c.ID {
 		case idFmt:
 			if c.Size < 14 {
-				return nil, label.Corrupt(name, c.Offset, "fmt chunk of %d bytes is too small", c.Size)
+				return label.Corrupt(name, c.Offset, "fmt chunk of %d bytes is too small", c.Size)
 			}
 			hasFmt = true
 		case idData:
@@ -71,25 +73,25 @@ func scan(r io.ReadSeeker) (*file, error) {
 		case idAIGC:
 			d, err := read(c)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			// Some writers NUL-terminate or NUL-pad the text.
 			f.found = append(f.found, label.NewFound(label.CarrierRIFFChunk, "AIGC chunk", c.Offset, bytes.TrimRight(d, "\x00")))
 		case idLIST:
 			t, err := rd.ReadHead(c, 4)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if string(t) != idINFO {
-				continue
+				return nil
 			}
 			d, err := read(c)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			l, err := riff.ParseList(d, c.DataOffset(), name)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for _, s := range l.Subs {
 				if s.ID == idAIGC {
@@ -101,17 +103,21 @@ func scan(r io.ReadSeeker) (*file, error) {
 		case idPMX:
 			d, err := read(c)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			vals, err := xmp.Find(d)
 			if err != nil && bytes.Contains(d, []byte(xmp.Property)) {
-				return nil, label.Corrupt(name, c.Offset, "_PMX chunk: %v", err)
+				return label.Corrupt(name, c.Offset, "_PMX chunk: %v", err)
 			}
 			for _, v := range vals {
 				f.found = append(f.found, label.NewFound(label.CarrierXMP, "_PMX chunk (XMP)", c.Offset, []byte(v.Text)))
 				f.pmx[i] = d
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !hasFmt {
 		return nil, label.Corrupt(name, -1, "no fmt chunk")

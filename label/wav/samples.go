@@ -214,39 +214,33 @@ type Audio struct {
 // second data chunk or an unsupported sample format gives a
 // *label.FormatError.
 func OpenAudio(r io.ReadSeeker) (*Audio, error) {
-	rd, err := riff.NewReader(r, name)
+	rd, err := open(r)
 	if err != nil {
 		return nil, err
 	}
-	if rd.Header.Form != "WAVE" {
-		return nil, label.Corrupt(name, 8, "form type is %q, not \"WAVE\"", rd.Header.Form)
-	}
 	a := &Audio{r: r, rd: rd, data: -1}
 	fmtAt := -1
-	for {
-		c, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = rd.Walk(func(c riff.Chunk) error {
 		switch c.ID {
 		case idFmt:
 			if fmtAt >= 0 {
-				return nil, label.Corrupt(name, c.Offset, "a second fmt chunk")
+				return label.Corrupt(name, c.Offset, "a second fmt chunk")
 			}
 			fmtAt = len(a.chunks)
 		case idData:
 			if a.data >= 0 {
-				return nil, label.Unsupported(name, c.Offset, "a second data chunk")
+				return label.Unsupported(name, c.Offset, "a second data chunk")
 			}
 			if fmtAt < 0 {
-				return nil, label.Corrupt(name, c.Offset, "data chunk before the fmt chunk")
+				return label.Corrupt(name, c.Offset, "data chunk before the fmt chunk")
 			}
 			a.data = len(a.chunks)
 		}
 		a.chunks = append(a.chunks, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if fmtAt < 0 {
 		return nil, label.Corrupt(name, -1, "no fmt chunk")

@@ -60,36 +60,29 @@ func scan(r io.ReadSeeker) (*file, error) {
 	f := &file{rd: rd, xmp: map[int][]byte{}, exif: map[int][]byte{}}
 	var loaded int64
 	image := -1 // index of the first VP8 or VP8L chunk
-	for {
-		c, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = rd.Walk(func(c riff.Chunk) error {
 		i := len(f.chunks)
 		f.chunks = append(f.chunks, c)
 		if i == 0 && c.ID != idVP8 && c.ID != idVP8L && c.ID != idVP8X {
-			return nil, label.Corrupt(name, c.Offset, "first chunk is %q, not VP8, VP8L or VP8X", c.ID)
+			return label.Corrupt(name, c.Offset, "first chunk is %q, not VP8, VP8L or VP8X", c.ID)
 		}
 		switch c.ID {
 		case idVP8X:
 			if i != 0 {
-				return nil, label.Corrupt(name, c.Offset, "VP8X chunk is not the first chunk")
+				return label.Corrupt(name, c.Offset, "VP8X chunk is not the first chunk")
 			}
 			if c.Size != 10 {
-				return nil, label.Corrupt(name, c.Offset, "VP8X chunk has %d bytes, not 10", c.Size)
+				return label.Corrupt(name, c.Offset, "VP8X chunk has %d bytes, not 10", c.Size)
 			}
 			d, err := rd.ReadData(c, 10)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			f.vp8x = d
 			f.width = 1 + int(uint24(d[4:7]))
 			f.height = 1 + int(uint24(d[7:10]))
 			if int64(f.width)*int64(f.height) > 1<<32-1 {
-				return nil, label.Corrupt(name, c.Offset, "VP8X canvas %dx%d is over 2^32-1 pixels", f.width, f.height)
+				return label.Corrupt(name, c.Offset, "VP8X canvas %dx%d is over 2^32-1 pixels", f.width, f.height)
 			}
 		case idVP8, idVP8L:
 			if image < 0 {
@@ -98,16 +91,16 @@ func scan(r io.ReadSeeker) (*file, error) {
 		case idEXIF:
 			loaded += c.Size
 			if loaded > label.MaxMetadata {
-				return nil, label.Unsupported(name, c.Offset, "metadata chunks hold more than %d bytes", label.MaxMetadata)
+				return label.Unsupported(name, c.Offset, "metadata chunks hold more than %d bytes", label.MaxMetadata)
 			}
 			d, err := rd.ReadData(c, label.MaxMetadata)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			block, skip := exifBlock(d)
 			found, err := labelexif.Labels(block, c.Offset+8+int64(skip), "EXIF chunk UserComment")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if len(found) > 0 {
 				f.exif[i] = d
@@ -116,21 +109,25 @@ func scan(r io.ReadSeeker) (*file, error) {
 		case idXMP:
 			loaded += c.Size
 			if loaded > label.MaxMetadata {
-				return nil, label.Unsupported(name, c.Offset, "XMP chunks hold more than %d bytes", label.MaxMetadata)
+				return label.Unsupported(name, c.Offset, "XMP chunks hold more than %d bytes", label.MaxMetadata)
 			}
 			d, err := rd.ReadData(c, label.MaxMetadata)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			f.xmp[i] = d
 			vals, err := xmp.Find(d)
 			if err != nil && bytes.Contains(d, []byte(xmp.Property)) {
-				return nil, label.Corrupt(name, c.Offset, "XMP chunk: %v", err)
+				return label.Corrupt(name, c.Offset, "XMP chunk: %v", err)
 			}
 			for _, v := range vals {
 				f.found = append(f.found, label.NewFound(label.CarrierXMP, "XMP chunk", c.Offset, []byte(v.Text)))
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(f.chunks) == 0 {
 		return nil, label.Corrupt(name, 12, "no chunks")

@@ -237,3 +237,21 @@ func toNRGBA(m image.Image) *image.NRGBA {
 	}
 	return out
 }
+
+// canvases are what a viewer shows of an animation after each frame:
+// the input's (s) and the output's (sp), and the overlay ov the output
+// shows over the input.
+type canvases struct {
+	rect  image.Rectangle
+	s, sp *image.NRGBA
+	ov    *image.NRGBA
+	label image.Rectangle // ov's pixels that are not fully transparent lie here
+	dirty image.Rectangle // outside it and the label, s and sp are the same
+}
+
+// newCanvases returns transparent w×h canvases for the overlay ov, whose
+// label is ov's rectangle on them.
+func newCanvases(w, h int, ov *image.NRGBA) canvases {
+	r := image.Rect(0, 0, w, h)
+	return canvases{rect: r, s: image.NewNRGBA(r), sp: image.NewNRGBA(r), ov: ov, label: ov.Rect.Intersect(r)}
+}

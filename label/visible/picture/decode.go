@@ -1,6 +1,7 @@
 package picture
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"image"
@@ -8,8 +9,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-
-	"golang.org/x/image/webp"
 
 	"github.com/aigcmark/aigcmark/label"
 	labelgif "github.com/aigcmark/aigcmark/label/gif"
@@ -38,95 +37,48 @@ func Decode(ctx context.Context, src io.ReadSeeker, maxPixels int64) (image.Imag
 		return nil, err
 	}
 	head = head[:n]
+	// Unlike Label's, these JPEG and PNG codecs report every decoding
+	// error as corruption; an animation's frames are not counted against
+	// maxPixels, as only the first is decoded.
 	var (
-		format string
-		config func(io.Reader) (image.Config, error)
-		decode func(io.Reader) (image.Image, error)
-		orient func() (int, error)
-		anim   *webpAnim // an animated WebP, known once orient ran
+		c    codec[image.Image]
+		walk func(*bufio.Reader, image.Config) (bool, error)
+		jm   *jpegMeta
+		pm   *pngMeta
+		wm   *webpMeta
 	)
 	switch {
 	case labeljpeg.Format{}.Sniff(head):
-		format, config, decode = "jpeg", jpeg.DecodeConfig, jpeg.Decode
-		orient = func() (int, error) {
-			br, err := j.reader()
-			if err != nil {
-				return 0, err
-			}
-			meta, err := walkJPEG(br)
-			if err != nil {
-				return 0, err
-			}
-			return meta.orientation, nil
-		}
+		c, walk = codec[image.Image]{format: "jpeg", config: jpeg.DecodeConfig, decode: jpeg.Decode}, walkInto(&jm, walkJPEG)
 	case labelpng.Format{}.Sniff(head):
-		format, config, decode = "png", png.DecodeConfig, png.Decode
-		orient = func() (int, error) {
-			br, err := j.reader()
-			if err != nil {
-				return 0, err
-			}
-			meta, err := walkPNG(br)
-			if err != nil {
-				return 0, err
-			}
-			return meta.orientation, nil
-		}
+		c, walk = codec[image.Image]{format: "png", config: png.DecodeConfig, decode: png.Decode}, walkInto(&pm, walkPNG)
 	case labelwebp.Format{}.Sniff(head):
-		format, config = "webp", webp.DecodeConfig
-		decode = func(r io.Reader) (image.Image, error) {
-			m, err := webp.Decode(r)
-			if err != nil {
-				return nil, err
-			}
-			return webpToNRGBA(m), nil
-		}
-		orient = func() (int, error) {
-			meta, err := walkWebP(src)
-			if err != nil {
-				return 0, err
-			}
-			anim = meta.anim
-			return meta.orientation, nil
+		c, walk = webpCodec, func(*bufio.Reader, image.Config) (bool, error) {
+			var err error
+			wm, err = walkWebP(src)
+			return err == nil && wm.anim != nil, err
 		}
 	case labelgif.Format{}.Sniff(head):
-		format, config, decode = "gif", gif.DecodeConfig, gif.Decode
-		orient = func() (int, error) { return 1, nil }
+		c = codec[image.Image]{format: "gif", config: gif.DecodeConfig, decode: gif.Decode}
 	default:
 		return nil, fmt.Errorf("picture: not a JPEG, PNG, WebP or GIF file: %w", label.ErrUnknownFormat)
 	}
-	br, err := j.reader()
+	m, err := load(j, c, walk)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config(br)
-	if err != nil {
-		return nil, j.decodeError(format, err, false)
-	}
-	if err := j.checkSize(format, cfg.Width, cfg.Height, 1, int64(cfg.Width)*int64(cfg.Height)); err != nil {
-		return nil, err
-	}
-	o, err := orient()
-	if err != nil {
-		if j.readErr != nil {
-			return nil, j.readErr
-		}
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var m image.Image
-	if anim != nil {
-		if m, err = j.webpFirstFrame(anim); err != nil {
-			return nil, err
-		}
-	} else {
-		if br, err = j.reader(); err != nil {
-			return nil, err
-		}
-		if m, err = decode(br); err != nil {
-			return nil, j.decodeError(format, err, false)
+	o := 1
+	switch {
+	case jm != nil:
+		o = jm.orientation
+	case pm != nil:
+		o = pm.orientation
+	case wm != nil:
+		o = wm.orientation
+		if wm.anim != nil {
+			if m, err = j.webpFirstFrame(wm.anim); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if o <= 1 || o > 8 {

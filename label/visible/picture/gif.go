@@ -20,6 +20,9 @@ type gifMeta struct {
 	area   int64 // the frames' pixels
 }
 
+// gifCodec reads every frame of a GIF with image/gif.
+var gifCodec = codec[*gif.GIF]{format: "gif", config: gif.DecodeConfig, decode: gif.DecodeAll}
+
 // gif labels a GIF picture, every frame of it.
 //
 // A viewer composes the frames on a canvas: each frame draws its
@@ -42,39 +45,16 @@ type gifMeta struct {
 // pixel that is less than half opaque over a transparent part of the
 // canvas stays transparent, as GIF has no partial transparency.
 func (j *job) gif() (Info, error) {
-	br, err := j.reader()
-	if err != nil {
-		return Info{}, err
-	}
-	cfg, err := gif.DecodeConfig(br)
-	if err != nil {
-		return Info{}, j.decodeError("gif", err, false)
-	}
-	if err := j.checkSize("gif", cfg.Width, cfg.Height, 1, int64(cfg.Width)*int64(cfg.Height)); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	meta, err := walkGIF(br)
-	if err != nil {
-		if j.readErr != nil {
-			return Info{}, j.readErr
+	var meta *gifMeta
+	g, err := load(j, gifCodec, func(br *bufio.Reader, cfg image.Config) (bool, error) {
+		var err error
+		if meta, err = walkGIF(br); err != nil {
+			return false, err
 		}
-		return Info{}, err
-	}
-	if err := j.checkSize("gif", cfg.Width, cfg.Height, meta.frames, meta.area); err != nil {
-		return Info{}, err
-	}
-	if err := j.ctx.Err(); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	g, err := gif.DecodeAll(br)
+		return false, j.checkSize("gif", cfg.Width, cfg.Height, meta.frames, meta.area)
+	})
 	if err != nil {
-		return Info{}, j.decodeError("gif", err, false)
+		return Info{}, err
 	}
 	w, h := g.Config.Width, g.Config.Height
 	ov, err := j.overlay("gif", w, h, 1)
@@ -135,20 +115,14 @@ func gifHeaderEnd(b []byte) int {
 	return at
 }
 
-// gifCanvas composes the frames of the input (s) and of the output (sp).
+// gifCanvas composes the frames of a GIF's input and output.
 type gifCanvas struct {
-	rect   image.Rectangle
-	s, sp  *image.NRGBA
-	ov     *image.NRGBA
-	label  image.Rectangle // ov's pixels that are not fully transparent lie here
-	dirty  image.Rectangle // outside it and the label, s and sp are the same
-	wanted []color.NRGBA   // the label composited over s, for the frame at hand
+	canvases
+	wanted []color.NRGBA // the label composited over s, for the frame at hand
 }
 
 func newGIFCanvas(w, h int, ov *image.NRGBA) *gifCanvas {
-	r := image.Rect(0, 0, w, h)
-	return &gifCanvas{rect: r, s: image.NewNRGBA(r), sp: image.NewNRGBA(r), ov: ov,
-		label: ov.Rect.Intersect(r), wanted: make([]color.NRGBA, ov.Rect.Dx()*ov.Rect.Dy())}
+	return &gifCanvas{canvases: newCanvases(w, h, ov), wanted: make([]color.NRGBA, ov.Rect.Dx()*ov.Rect.Dy())}
 }
 
 var transparent = color.NRGBA{}

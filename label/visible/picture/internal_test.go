@@ -3,7 +3,6 @@ package picture
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"image"
 	"image/color"
 	"math"
@@ -58,43 +57,6 @@ func TestOver(t *testing.T) {
 	}
 }
 
-// TestExifOrientation reads the tag in both byte orders and ignores bad
-// values.
-func TestExifOrientation(t *testing.T) {
-	type appender interface {
-		binary.ByteOrder
-		binary.AppendByteOrder
-	}
-	block := func(order appender, typ, count uint16, v uint16) []byte {
-		b := []byte("II*\x00")
-		if order == appender(binary.BigEndian) {
-			b = []byte("MM\x00*")
-		}
-		b = order.AppendUint32(b, 8)
-		b = order.AppendUint16(b, 1)
-		b = order.AppendUint16(b, tagOrientation)
-		b = order.AppendUint16(b, typ)
-		b = order.AppendUint32(b, uint32(count))
-		b = order.AppendUint16(b, v)
-		return append(b, 0, 0, 0, 0, 0, 0)
-	}
-	for _, tc := range []struct {
-		b    []byte
-		want int
-	}{
-		{block(binary.LittleEndian, 3, 1, 6), 6},
-		{block(binary.BigEndian, 3, 1, 8), 8},
-		{block(binary.BigEndian, 3, 1, 9), 1},
-		{block(binary.BigEndian, 4, 1, 6), 1},
-		{block(binary.LittleEndian, 3, 1, 6)[:20], 1},
-		{[]byte("garbage"), 1},
-	} {
-		if got := exifOrientation(tc.b); got != tc.want {
-			t.Errorf("exifOrientation(% x) = %d, want %d", tc.b, got, tc.want)
-		}
-	}
-}
-
 // TestQuantizer checks that the palette keeps its entries, takes the
 // colours that fit, and summarises the rest in the room left.
 func TestQuantizer(t *testing.T) {
@@ -120,8 +82,8 @@ func TestQuantizer(t *testing.T) {
 }
 
 // FuzzParsers feeds any bytes to every parser of the package: the format
-// walkers, the EXIF orientation reader, the VP8 header reader and the
-// ALPH repair. None may panic; each bounds what it allocates.
+// walkers, the VP8 header reader and the ALPH repair. None may panic;
+// each bounds what it allocates.
 func FuzzParsers(f *testing.F) {
 	for _, dir := range []string{"jpeg", "png", "gif", "webp", "bad", "labeled"} {
 		paths, _ := filepath.Glob(filepath.Join("..", "..", "..", "fixtures", dir, "*"))
@@ -131,16 +93,12 @@ func FuzzParsers(f *testing.F) {
 			}
 		}
 	}
-	f.Add([]byte("II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00"))
 	f.Add([]byte("\x10\x02\x00\x9d\x01\x2a\x10\x00\x10\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = walkJPEG(bufio.NewReader(bytes.NewReader(b)))
 		_, _ = walkPNG(bufio.NewReader(bytes.NewReader(b)))
 		_, _ = walkGIF(bufio.NewReader(bytes.NewReader(b)))
 		_, _ = walkWebP(bytes.NewReader(b))
-		if o := exifOrientation(b); o < 1 || o > 8 {
-			t.Fatalf("orientation %d", o)
-		}
 		if q, ok := estimateVP8Quality(b); ok && (q < 0 || q > 100) {
 			t.Fatalf("quality %d", q)
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/exif"
 )
 
 // jpegMeta is what a walk of a JPEG's segments up to SOS learns.
@@ -20,40 +21,15 @@ type jpegMeta struct {
 	comps       []int       // the Tq of each frame component, in order
 }
 
+// jpegCodec reads a JPEG picture with image/jpeg.
+var jpegCodec = codec[image.Image]{"jpeg", jpeg.DecodeConfig, jpeg.Decode, is[jpeg.UnsupportedError]}
+
 // jpeg labels a JPEG picture.
 func (j *job) jpeg() (Info, error) {
-	br, err := j.reader()
+	var meta *jpegMeta
+	m, err := load(j, jpegCodec, walkInto(&meta, walkJPEG))
 	if err != nil {
 		return Info{}, err
-	}
-	cfg, err := jpeg.DecodeConfig(br)
-	if err != nil {
-		_, unsup := err.(jpeg.UnsupportedError)
-		return Info{}, j.decodeError("jpeg", err, unsup)
-	}
-	if err := j.checkSize("jpeg", cfg.Width, cfg.Height, 1, int64(cfg.Width)*int64(cfg.Height)); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	meta, err := walkJPEG(br)
-	if err != nil {
-		if j.readErr != nil {
-			return Info{}, j.readErr
-		}
-		return Info{}, err
-	}
-	if err := j.ctx.Err(); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	m, err := jpeg.Decode(br)
-	if err != nil {
-		_, unsup := err.(jpeg.UnsupportedError)
-		return Info{}, j.decodeError("jpeg", err, unsup)
 	}
 	switch m.(type) {
 	case *image.YCbCr, *image.Gray:
@@ -69,16 +45,8 @@ func (j *job) jpeg() (Info, error) {
 	}
 	composite(m, ov)
 
-	q, ok := estimateJPEGQuality(meta)
-	if ok {
-		j.info.Estimated = q
-	}
-	switch {
-	case j.opts.Quality > 0:
-		q = j.opts.Quality
-	case !ok:
-		q = jpeg.DefaultQuality
-	}
+	est, _ := estimateJPEGQuality(meta) // 0 when the tables are missing
+	q := j.lossyQuality(est, jpeg.DefaultQuality)
 	j.info.Quality, j.info.Frames, j.info.Kept = q, 1, uniq(meta.kinds)
 	if err := j.ctx.Err(); err != nil {
 		return Info{}, err
@@ -214,7 +182,7 @@ func walkJPEG(r *bufio.Reader) (*jpegMeta, error) {
 				continue // not carried over
 			}
 			if kind == "EXIF" && meta.orientation == 1 {
-				meta.orientation = exifOrientation(p[6:])
+				meta.orientation = exif.Orientation(p[6:])
 			}
 			if kept += len(seg); kept > label.MaxMetadata {
 				return nil, label.Unsupported("jpeg", at, "more than %d bytes of metadata segments", label.MaxMetadata)

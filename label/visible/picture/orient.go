@@ -1,54 +1,6 @@
 package picture
 
-import (
-	"encoding/binary"
-	"image"
-)
-
-// tagOrientation is the TIFF/EXIF Orientation tag (CIPA DC-008 4.6.4 A).
-const tagOrientation = 0x0112
-
-// exifOrientation returns the Orientation tag (1..8) of IFD0 in the EXIF
-// block (the TIFF structure, after any "Exif\x00\x00" header), or 1 when
-// the block has no valid one. A malformed block is not an error: the
-// orientation is then the default, as viewers treat it.
-func exifOrientation(block []byte) int {
-	if len(block) < 8 {
-		return 1
-	}
-	var order binary.ByteOrder
-	switch string(block[:4]) {
-	case "II*\x00":
-		order = binary.LittleEndian
-	case "MM\x00*":
-		order = binary.BigEndian
-	default:
-		return 1
-	}
-	off := int64(order.Uint32(block[4:]))
-	if off < 8 || off+2 > int64(len(block)) {
-		return 1
-	}
-	n := int64(order.Uint16(block[off:]))
-	for i := int64(0); i < n; i++ {
-		e := off + 2 + 12*i
-		if e+12 > int64(len(block)) {
-			return 1
-		}
-		if order.Uint16(block[e:]) != tagOrientation {
-			continue
-		}
-		typ, count := order.Uint16(block[e+2:]), order.Uint32(block[e+4:])
-		if typ != 3 || count != 1 { // SHORT, one value
-			return 1
-		}
-		if v := int(order.Uint16(block[e+8:])); v >= 1 && v <= 8 {
-			return v
-		}
-		return 1
-	}
-	return 1
-}
+import "image"
 
 // swapsAxes reports whether orientation o shows the stored rows as
 // columns (5..8), so that the viewer's width is the stored height.

@@ -212,15 +212,102 @@ func (e *errReader) Read(p []byte) (int, error) {
 }
 
 // decodeError turns an error of a standard decoder into a
-// *label.FormatError, unless it came from reading src.
-func (j *job) decodeError(format string, err error, unsupported bool) error {
+// *label.FormatError, unsupported where unsupported (nil: never) says so,
+// unless it came from reading src.
+func (j *job) decodeError(format string, err error, unsupported func(error) bool) error {
 	if j.readErr != nil {
 		return j.readErr
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return &label.FormatError{Format: format, Offset: -1, Msg: "cannot decode the picture", Unsupported: unsupported, Err: err}
+	return &label.FormatError{Format: format, Offset: -1, Msg: "cannot decode the picture", Unsupported: unsupported != nil && unsupported(err), Err: err}
+}
+
+// codec is what load needs of a format that a standard decoder reads:
+// its DecodeConfig, its decoder, and which decoding errors mean a valid
+// picture the decoder does not handle (nil: none; every other one means a
+// corrupt picture).
+type codec[T any] struct {
+	format      string
+	config      func(io.Reader) (image.Config, error)
+	decode      func(io.Reader) (T, error)
+	unsupported func(error) bool
+}
+
+// is reports whether err is an E, such as a decoder's UnsupportedError.
+func is[E error](err error) bool {
+	_, ok := err.(E)
+	return ok
+}
+
+// load reads the picture in src in up to three passes: its size with
+// c.config, refused over the pixel limit before anything else is read;
+// then, if walk is not nil, its metadata with walk, given a reader of src
+// and the size; then, after a check of ctx and unless walk returned stop,
+// the picture with c.decode. A read error of src comes back as it is, in
+// place of the error it caused; decoder errors come back as decodeError
+// makes them, walk's as they are.
+func load[T any](j *job, c codec[T], walk func(br *bufio.Reader, cfg image.Config) (stop bool, err error)) (T, error) {
+	var zero T
+	br, err := j.reader()
+	if err != nil {
+		return zero, err
+	}
+	cfg, err := c.config(br)
+	if err != nil {
+		return zero, j.decodeError(c.format, err, c.unsupported)
+	}
+	if err := j.checkSize(c.format, cfg.Width, cfg.Height, 1, int64(cfg.Width)*int64(cfg.Height)); err != nil {
+		return zero, err
+	}
+	stop := false
+	if walk != nil {
+		if br, err = j.reader(); err != nil {
+			return zero, err
+		}
+		if stop, err = walk(br, cfg); err != nil {
+			if j.readErr != nil {
+				return zero, j.readErr
+			}
+			return zero, err
+		}
+	}
+	if err := j.ctx.Err(); err != nil || stop {
+		return zero, err
+	}
+	if br, err = j.reader(); err != nil {
+		return zero, err
+	}
+	m, err := c.decode(br)
+	if err != nil {
+		return zero, j.decodeError(c.format, err, c.unsupported)
+	}
+	return m, nil
+}
+
+// walkInto returns a walk for load that runs walk on the reader and keeps
+// what it learns in *meta.
+func walkInto[M any](meta *M, walk func(*bufio.Reader) (M, error)) func(*bufio.Reader, image.Config) (bool, error) {
+	return func(br *bufio.Reader, _ image.Config) (bool, error) {
+		var err error
+		*meta, err = walk(br)
+		return false, err
+	}
+}
+
+// lossyQuality records the input's estimated quality (0 when unknown) in
+// j.info and returns the quality to encode lossy output at:
+// Options.Quality, else the estimate, else def.
+func (j *job) lossyQuality(estimated, def int) int {
+	j.info.Estimated = estimated
+	switch {
+	case j.opts.Quality > 0:
+		return j.opts.Quality
+	case estimated == 0:
+		return def
+	}
+	return estimated
 }
 
 // overlay calls the renderer for the picture of w×h stored pixels with

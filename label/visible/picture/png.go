@@ -12,6 +12,7 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/exif"
 )
 
 // pngMeta is what a walk of a PNG's chunks learns.
@@ -21,40 +22,15 @@ type pngMeta struct {
 	orientation   int
 }
 
+// pngCodec reads a PNG picture with image/png.
+var pngCodec = codec[image.Image]{"png", png.DecodeConfig, png.Decode, is[png.UnsupportedError]}
+
 // png labels a PNG picture.
 func (j *job) png() (Info, error) {
-	br, err := j.reader()
+	var meta *pngMeta
+	m, err := load(j, pngCodec, walkInto(&meta, walkPNG))
 	if err != nil {
 		return Info{}, err
-	}
-	cfg, err := png.DecodeConfig(br)
-	if err != nil {
-		_, unsup := err.(png.UnsupportedError)
-		return Info{}, j.decodeError("png", err, unsup)
-	}
-	if err := j.checkSize("png", cfg.Width, cfg.Height, 1, int64(cfg.Width)*int64(cfg.Height)); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	meta, err := walkPNG(br)
-	if err != nil {
-		if j.readErr != nil {
-			return Info{}, j.readErr
-		}
-		return Info{}, err
-	}
-	if err := j.ctx.Err(); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	m, err := png.Decode(br)
-	if err != nil {
-		_, unsup := err.(png.UnsupportedError)
-		return Info{}, j.decodeError("png", err, unsup)
 	}
 	b := m.Bounds()
 	ov, err := j.overlay("png", b.Dx(), b.Dy(), meta.orientation)
@@ -197,7 +173,7 @@ func walkPNG(r *bufio.Reader) (*pngMeta, error) {
 			return nil, label.Corrupt("png", pos, "%q chunk has CRC %08x, its data gives %08x", typ, got, want)
 		}
 		if typ == "eXIf" && meta.orientation == 1 {
-			meta.orientation = exifOrientation(c[8 : 8+n])
+			meta.orientation = exif.Orientation(c[8 : 8+n])
 		}
 		if seenIDAT {
 			meta.after = append(meta.after, c)

@@ -1,6 +1,7 @@
 package picture
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/image/webp"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/exif"
 	"github.com/aigcmark/aigcmark/label/riff"
 )
 
@@ -29,48 +31,44 @@ type webpMeta struct {
 	anim           *webpAnim // the frames of an animated WebP; nil for a still
 }
 
+// webpCodec reads a still WebP picture with golang.org/x/image/webp, as
+// an *image.NRGBA.
+var webpCodec = codec[image.Image]{format: "webp", config: webp.DecodeConfig, decode: decodeWebP}
+
+// decodeWebP decodes a still WebP picture. The decoder returns NRGBA
+// (lossless) or Y'CbCr with or without alpha (lossy), which webpToNRGBA
+// converts as libwebp does; the encoder takes any image, and NRGBA
+// fastest.
+func decodeWebP(r io.Reader) (image.Image, error) {
+	m, err := webp.Decode(r)
+	if err != nil {
+		return nil, err
+	}
+	return webpToNRGBA(m), nil
+}
+
 // webp labels a WebP picture.
 func (j *job) webp() (Info, error) {
-	br, err := j.reader()
-	if err != nil {
-		return Info{}, err
-	}
-	cfg, err := webp.DecodeConfig(br)
-	if err != nil {
-		return Info{}, j.decodeError("webp", err, false)
-	}
-	if err := j.checkSize("webp", cfg.Width, cfg.Height, 1, int64(cfg.Width)*int64(cfg.Height)); err != nil {
-		return Info{}, err
-	}
-	meta, err := walkWebP(j.src)
-	if err != nil {
-		return Info{}, err
-	}
-	if a := meta.anim; a != nil {
-		if err := j.checkSize("webp", a.width, a.height, len(a.frames), a.area); err != nil {
-			return Info{}, err
+	var meta *webpMeta
+	img, err := load(j, webpCodec, func(*bufio.Reader, image.Config) (bool, error) {
+		var err error
+		if meta, err = walkWebP(j.src); err != nil || meta.anim == nil {
+			return false, err
 		}
+		a := meta.anim
+		return true, j.checkSize("webp", a.width, a.height, len(a.frames), a.area)
+	})
+	if err != nil {
+		return Info{}, err
+	}
+	if meta.anim != nil {
 		return j.webpAnimated(meta)
 	}
-	if err := j.ctx.Err(); err != nil {
-		return Info{}, err
-	}
-	if br, err = j.reader(); err != nil {
-		return Info{}, err
-	}
-	m, err := webp.Decode(br)
-	if err != nil {
-		return Info{}, j.decodeError("webp", err, false)
-	}
-	b := m.Bounds()
+	b := img.Bounds()
 	ov, err := j.overlay("webp", b.Dx(), b.Dy(), meta.orientation)
 	if err != nil {
 		return Info{}, err
 	}
-	// The decoder returns NRGBA (lossless) or Y'CbCr with or without alpha
-	// (lossy), which webpToNRGBA converts as libwebp does; the encoder
-	// takes any image, and NRGBA fastest.
-	img := webpToNRGBA(m)
 	composite(img, ov)
 
 	o := webpenc.DefaultOptions()
@@ -81,14 +79,7 @@ func (j *job) webp() (Info, error) {
 		o.Lossless = true
 		j.info.Lossless = true
 	} else {
-		q := meta.quality
-		j.info.Estimated = q
-		switch {
-		case j.opts.Quality > 0:
-			q = j.opts.Quality
-		case q == 0:
-			q = webpDefaultQuality
-		}
+		q := j.lossyQuality(meta.quality, webpDefaultQuality)
 		o.Quality = float32(q)
 		j.info.Quality = q
 	}
@@ -231,49 +222,42 @@ func walkWebP(r io.ReadSeeker) (*webpMeta, error) {
 		frames     []webpFrame
 		imageAt    int64 = -1
 	)
-	for {
-		c, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = rd.Walk(func(c riff.Chunk) (err error) {
 		switch c.ID {
 		case "VP8X":
 			if vp8x != nil || c.Size < 10 {
-				return nil, label.Corrupt("webp", c.Offset, "VP8X chunk of %d bytes, or a second one", c.Size)
+				return label.Corrupt("webp", c.Offset, "VP8X chunk of %d bytes, or a second one", c.Size)
 			}
 			if vp8x, err = rd.ReadHead(c, 10); err != nil {
-				return nil, err
+				return err
 			}
 		case "ANIM":
 			if anim != nil || c.Size < 6 {
-				return nil, label.Corrupt("webp", c.Offset, "ANIM chunk of %d bytes, or a second one", c.Size)
+				return label.Corrupt("webp", c.Offset, "ANIM chunk of %d bytes, or a second one", c.Size)
 			}
 			if anim, err = rd.ReadHead(c, 6); err != nil {
-				return nil, err
+				return err
 			}
 		case "ANMF":
 			f, err := readANMF(rd, r, c)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			frames = append(frames, f)
 		case "ICCP":
 			if meta.icc, err = load(c); err != nil {
-				return nil, err
+				return err
 			}
 			meta.kinds = append(meta.kinds, "ICC")
 		case "EXIF":
 			if meta.exif, err = load(c); err != nil {
-				return nil, err
+				return err
 			}
 			meta.kinds = append(meta.kinds, "EXIF")
-			meta.orientation = exifOrientation(bytes.TrimPrefix(meta.exif, []byte("Exif\x00\x00")))
+			meta.orientation = exif.Orientation(bytes.TrimPrefix(meta.exif, []byte("Exif\x00\x00")))
 		case "XMP ":
 			if meta.xmp, err = load(c); err != nil {
-				return nil, err
+				return err
 			}
 			meta.kinds = append(meta.kinds, "XMP")
 		case "VP8L":
@@ -281,11 +265,15 @@ func walkWebP(r io.ReadSeeker) (*webpMeta, error) {
 		case "VP8 ":
 			head, err := rd.ReadHead(c, 4096)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			meta.quality, _ = estimateVP8Quality(head)
 			found, imageAt = true, c.Offset
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	animated := vp8x != nil && vp8x[0]&webpFlagAnim != 0
 	if !animated && anim == nil && frames == nil {

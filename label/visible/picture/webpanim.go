@@ -162,14 +162,7 @@ func (j *job) webpAnimated(meta *webpMeta) (Info, error) {
 	}
 	q := 0
 	if !meta.lossless {
-		q = meta.quality
-		j.info.Estimated = q
-		switch {
-		case j.opts.Quality > 0:
-			q = j.opts.Quality
-		case q == 0:
-			q = webpDefaultQuality
-		}
+		q = j.lossyQuality(meta.quality, webpDefaultQuality)
 	}
 	j.info.Frames, j.info.Lossless, j.info.Quality, j.info.Kept = len(a.frames), meta.lossless, q, meta.kinds
 
@@ -411,20 +404,17 @@ func drawWebPFrame(canvas, m *image.NRGBA, r image.Rectangle, blend bool) {
 // transparent.
 func same(a, b color.NRGBA) bool { return a == b || a.A == 0 && b.A == 0 }
 
-// webpCanvas composes the frames of the input (s) and of the output (sp)
-// of an animated WebP.
+// webpCanvas composes the frames of an animated WebP's input and output.
 type webpCanvas struct {
-	rect  image.Rectangle
-	s, sp *image.NRGBA
-	ov    *image.NRGBA
-	label image.Rectangle // ov's pixels that are not fully transparent lie here
-	dirty image.Rectangle // outside it and the label, s and sp are the same
+	canvases
 }
 
+// newWebPCanvas returns canvases whose label is the smallest rectangle
+// holding ov's pixels that are not fully transparent.
 func newWebPCanvas(w, h int, ov *image.NRGBA) *webpCanvas {
-	r := image.Rect(0, 0, w, h)
-	c := &webpCanvas{rect: r, s: image.NewNRGBA(r), sp: image.NewNRGBA(r), ov: ov}
-	b := ov.Rect.Intersect(r)
+	c := &webpCanvas{newCanvases(w, h, ov)}
+	b := c.label
+	c.label = image.Rectangle{}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			if ov.Pix[ov.PixOffset(x, y)+3] != 0 {
