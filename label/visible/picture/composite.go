@@ -38,6 +38,9 @@ func luma16(r, g, b uint8) uint32 {
 // place, for the image types the decoders return. m must be the caller's
 // own copy. It reports false for a type it does not handle.
 func composite(m image.Image, ov *image.NRGBA) bool {
+	if ov == nil {
+		return true
+	}
 	r := ov.Rect.Intersect(m.Bounds())
 	switch m := m.(type) {
 	case *image.NRGBA:

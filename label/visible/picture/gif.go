@@ -45,6 +45,9 @@ var gifCodec = codec[*gif.GIF]{format: "gif", config: gif.DecodeConfig, decode: 
 // pixel that is less than half opaque over a transparent part of the
 // canvas stays transparent, as GIF has no partial transparency.
 func (j *job) gif() (Info, error) {
+	if err := j.noMark("gif", "a GIF (its colours are fixed by palettes)"); err != nil {
+		return Info{}, err
+	}
 	var meta *gifMeta
 	g, err := load(j, gifCodec, func(br *bufio.Reader, cfg image.Config) (bool, error) {
 		var err error

@@ -38,6 +38,9 @@ func (j *job) jpeg() (Info, error) {
 	default:
 		return Info{}, label.Unsupported("jpeg", -1, "decoded picture of type %T", m)
 	}
+	if m, err = j.mark("jpeg", m); err != nil {
+		return Info{}, err
+	}
 	b := m.Bounds()
 	ov, err := j.overlay("jpeg", b.Dx(), b.Dy(), meta.orientation)
 	if err != nil {

@@ -82,6 +82,12 @@ type Options struct {
 	// Quality (1..100) is the quality of lossy output (JPEG, lossy WebP).
 	// 0 means the input's estimated quality.
 	Quality int
+	// Mark, when set, is applied to the decoded picture (as stored, before
+	// the overlay is drawn, so the label's plate does not carry what Mark
+	// adds): an invisible watermark. It may return a new image. Pictures
+	// whose colours a palette fixes (GIF, paletted PNG) and animations are
+	// refused as unsupported, since they cannot carry such a mark.
+	Mark func(image.Image) (image.Image, error)
 }
 
 // Info describes what Label did.
@@ -95,6 +101,7 @@ type Info struct {
 	Quality       int             // quality of the lossy output, 0 for lossless output
 	Estimated     int             // the input's estimated quality, 0 when lossless or unknown
 	Kept          []string        // the metadata carried over, in order: "EXIF", "ICC", "XMP", …
+	Marked        bool            // Options.Mark was applied
 }
 
 // ErrTooLarge is matched (errors.Is) by every *TooLargeError.
@@ -131,8 +138,8 @@ func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 // renderer's error; ctx.Err() when ctx ends; and read or write errors as
 // they are.
 func Label(ctx context.Context, dst io.Writer, src io.ReadSeeker, r visible.Renderer, opts Options) (Info, error) {
-	if r == nil {
-		return Info{}, errors.New("picture: no renderer")
+	if r == nil && opts.Mark == nil {
+		return Info{}, errors.New("picture: no renderer and no mark: nothing to do")
 	}
 	if opts.Quality < 0 || opts.Quality > 100 {
 		return Info{}, fmt.Errorf("picture: quality %d is outside 1..100", opts.Quality)
@@ -314,6 +321,10 @@ func (j *job) lossyQuality(estimated, def int) int {
 // orientation o and returns the overlay in stored coordinates, recording
 // where it went in j.info.
 func (j *job) overlay(format string, w, h, o int) (*image.NRGBA, error) {
+	if j.render == nil {
+		j.info.Format, j.info.Width, j.info.Height, j.info.Orientation = format, w, h, o
+		return nil, nil
+	}
 	vw, vh := viewerSize(o, w, h)
 	ov, err := j.render(vw, vh)
 	if err != nil {
@@ -374,3 +385,27 @@ func (in *injector) Write(p []byte) (int, error) {
 // done reports whether extra was written: false means the encoder wrote
 // less than the header it was expected to.
 func (in *injector) done() bool { return in.extra == nil }
+
+// mark applies Options.Mark to the decoded picture m of format, if set.
+func (j *job) mark(format string, m image.Image) (image.Image, error) {
+	if j.opts.Mark == nil {
+		return m, nil
+	}
+	if _, ok := m.(*image.Paletted); ok {
+		return nil, label.Unsupported(format, -1, "a paletted picture cannot carry the invisible watermark (its colours are fixed by the palette)")
+	}
+	out, err := j.opts.Mark(m)
+	if err != nil {
+		return nil, fmt.Errorf("picture: watermark: %w", err)
+	}
+	j.info.Marked = true
+	return out, nil
+}
+
+// noMark refuses a mark for a format that cannot carry one.
+func (j *job) noMark(format, what string) error {
+	if j.opts.Mark == nil {
+		return nil
+	}
+	return label.Unsupported(format, -1, "%s cannot carry the invisible watermark", what)
+}

@@ -32,6 +32,9 @@ func (j *job) png() (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	if m, err = j.mark("png", m); err != nil {
+		return Info{}, err
+	}
 	b := m.Bounds()
 	ov, err := j.overlay("png", b.Dx(), b.Dy(), meta.orientation)
 	if err != nil {
@@ -64,6 +67,9 @@ func (j *job) png() (Info, error) {
 // composited colours become palette indices through a quantizer, so that
 // every other pixel keeps its index and colour.
 func compositePaletted(m *image.Paletted, ov *image.NRGBA) {
+	if ov == nil {
+		return
+	}
 	r := ov.Rect.Intersect(m.Rect)
 	out := make([]color.NRGBA, r.Dx()*r.Dy())
 	want := map[color.NRGBA]int{}

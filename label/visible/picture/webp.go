@@ -62,7 +62,13 @@ func (j *job) webp() (Info, error) {
 		return Info{}, err
 	}
 	if meta.anim != nil {
+		if err := j.noMark("webp", "an animated WebP"); err != nil {
+			return Info{}, err
+		}
 		return j.webpAnimated(meta)
+	}
+	if img, err = j.mark("webp", img); err != nil {
+		return Info{}, err
 	}
 	b := img.Bounds()
 	ov, err := j.overlay("webp", b.Dx(), b.Dy(), meta.orientation)
