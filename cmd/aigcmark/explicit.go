@@ -14,10 +14,12 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/audio"
 	"github.com/aigcmark/aigcmark/cmd/internal/ffmpeg"
 	"github.com/aigcmark/aigcmark/cmd/internal/video"
-	"github.com/aigcmark/aigcmark/label"
+	labelpkg "github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/visible"
 	"github.com/aigcmark/aigcmark/label/visible/cue"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
+	"github.com/aigcmark/aigcmark/watermark"
+	"github.com/aigcmark/aigcmark/watermark/pixel"
 )
 
 // Media kinds: which explicit label a file gets.
@@ -53,18 +55,21 @@ type explicitSetup struct {
 	renderer visible.Renderer
 	audio    audio.Options
 	prompt   visible.PromptOptions
+	none     bool           // --explicit none: no explicit label
+	wm       *watermark.Key // --wm-key: the watermark key, nil for none
 }
 
 // setup checks the options; errors are usage errors.
 func (o explicitOptions) setup() (*explicitSetup, error) {
+	s := &explicitSetup{o: o}
 	switch o.Mode {
 	case "auto":
 	case "none":
-		return nil, nil
+		s.none = true
+		return s, nil
 	default:
 		return nil, fmt.Errorf("--explicit %q: use auto or none", o.Mode)
 	}
-	s := &explicitSetup{o: o}
 	st := visible.Style{Text: o.Text, Size: o.Size}
 	pos, err := visible.ParsePosition(o.Position)
 	if err != nil {
@@ -131,7 +136,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 
 // mediaKind tells which explicit label a file of format gets, "" for none.
 // An MP4 is video when it has a video stream that is not cover art.
-func mediaKind(ctx context.Context, format label.Format, path string) (string, error) {
+func mediaKind(ctx context.Context, format labelpkg.Format, path string) (string, error) {
 	switch format.Name() {
 	case "jpeg", "png", "webp", "gif":
 		return kindImage, nil
@@ -159,14 +164,27 @@ func mediaKind(ctx context.Context, format label.Format, path string) (string, e
 
 // explicitResult is what the explicit stage did to one file.
 type explicitResult struct {
-	path    string // the intermediate file holding the result
-	applied string // "text on image", "AI rhythm at start", …
+	path    string   // the intermediate file holding the result, "" when nothing was done
+	applied []string // "text label at bottom-right", "watermark 0123…", …
+	marked  bool     // the watermark was embedded
 }
 
-// apply writes the explicitly labeled version of the file at in, of the
-// given kind, to a new intermediate file beside target, and returns it.
-// The caller removes it.
-func (s *explicitSetup) apply(ctx context.Context, in, target, kind string, jobProgress func(name string, total int64) (func(int64, int64), func())) (explicitResult, error) {
+// staged reports whether a file of kind goes through the content stage:
+// for its explicit label, or for the watermark (pictures).
+func (s *explicitSetup) staged(kind string) bool {
+	switch {
+	case kind == "":
+		return false
+	case !s.none:
+		return true
+	}
+	return s.wm != nil && kind == kindImage
+}
+
+// apply writes the explicitly labeled (and, with a key, watermarked with
+// payload) version of the file at in, of the given kind, to a new
+// intermediate file beside target, and returns it. The caller removes it.
+func (s *explicitSetup) apply(ctx context.Context, in, target, kind string, payload watermark.Payload, jobProgress func(name string, total int64) (func(int64, int64), func())) (explicitResult, error) {
 	inter, err := intermediate(target)
 	if err != nil {
 		return explicitResult{}, err
@@ -177,10 +195,11 @@ func (s *explicitSetup) apply(ctx context.Context, in, target, kind string, jobP
 			os.Remove(inter)
 		}
 	}()
+	var res explicitResult
 	var applied string
 	switch kind {
 	case kindImage:
-		applied, err = s.image(ctx, in, inter)
+		res, err = s.image(ctx, in, inter, payload)
 	case kindVideo:
 		applied, err = s.video(ctx, in, inter, jobProgress)
 	case kindAudio:
@@ -193,8 +212,18 @@ func (s *explicitSetup) apply(ctx context.Context, in, target, kind string, jobP
 	if err != nil {
 		return explicitResult{}, err
 	}
+	if applied != "" {
+		res.applied = append(res.applied, applied)
+	}
+	if s.wm != nil && !res.marked && kind != kindImage {
+		res.applied = append(res.applied, "no watermark ("+kind+" files do not carry one yet)")
+	}
+	if res.path = inter; len(res.applied) == 0 || res.applied[0] == "" {
+		res.path = "" // nothing was done to the content
+		return res, nil
+	}
 	keep = true
-	return explicitResult{path: inter, applied: applied}, nil
+	return res, nil
 }
 
 // intermediate creates an empty file beside target for a stage's output,
@@ -230,23 +259,77 @@ func transform(in, out string, fn func(dst io.Writer, src io.ReadSeeker) error) 
 	return err
 }
 
-func (s *explicitSetup) image(ctx context.Context, in, out string) (string, error) {
-	var info picture.Info
-	err := transform(in, out, func(dst io.Writer, src io.ReadSeeker) (err error) {
-		info, err = picture.Label(ctx, dst, src, s.renderer, picture.Options{MaxPixels: s.o.MaxPixels, Quality: s.o.Quality})
-		return err
-	})
-	if err != nil {
-		return "", err
+// image draws the label and, with a key, embeds the watermark first. A
+// picture that cannot carry the mark (palettes, animations) still gets its
+// label, and the result says so.
+func (s *explicitSetup) image(ctx context.Context, in, out string, payload watermark.Payload) (explicitResult, error) {
+	var render visible.Renderer
+	if !s.none {
+		render = s.renderer
 	}
-	what := fmt.Sprintf("text label at %s", s.position())
-	if info.Frames > 1 {
-		what += fmt.Sprintf(" on %d frames", info.Frames)
+	opts := picture.Options{MaxPixels: s.o.MaxPixels, Quality: s.o.Quality}
+	if s.wm != nil {
+		opts.Mark = markWith(*s.wm, payload)
+	}
+	var info picture.Info
+	label := func() error {
+		return transform(in, out, func(dst io.Writer, src io.ReadSeeker) (err error) {
+			info, err = picture.Label(ctx, dst, src, render, opts)
+			return err
+		})
+	}
+	err := label()
+	var res explicitResult
+	if opts.Mark != nil && (errors.Is(err, labelpkg.ErrUnsupported) || errors.Is(err, watermark.ErrTooSmall)) {
+		res.applied = append(res.applied, "no watermark ("+describe(err, in)+")")
+		if render == nil {
+			return res, nil // nothing else to do to the pixels
+		}
+		opts.Mark = nil
+		err = label()
+	}
+	if err != nil {
+		return res, err
+	}
+	var what []string
+	if render != nil {
+		w := fmt.Sprintf("text label at %s", s.position())
+		if info.Frames > 1 {
+			w += fmt.Sprintf(" on %d frames", info.Frames)
+		}
+		what = append(what, w)
+	}
+	if info.Marked {
+		res.marked = true
+		what = append(what, "watermark "+payload.String())
 	}
 	if info.Quality > 0 {
-		what += fmt.Sprintf(", quality %d", info.Quality)
+		what[len(what)-1] += fmt.Sprintf(", quality %d", info.Quality)
 	}
-	return what, checkImageLabel(ctx, out, s.o.MaxPixels)
+	res.applied = append(what, res.applied...)
+	if render != nil {
+		err = checkImageLabel(ctx, out, s.o.MaxPixels)
+	}
+	if err == nil && info.Marked {
+		err = checkImageMark(ctx, out, *s.wm, payload, s.o.MaxPixels)
+	}
+	return res, err
+}
+
+// checkImageMark reads the watermark back from an output picture.
+func checkImageMark(ctx context.Context, path string, key watermark.Key, payload watermark.Payload, maxPixels int64) error {
+	img, err := decodePicture(ctx, path, maxPixels)
+	if err != nil {
+		return fmt.Errorf("decoding the marked picture: %w", err)
+	}
+	res, err := pixel.Detect(img, key, pixel.Options{})
+	if err != nil {
+		return fmt.Errorf("the watermark does not read back from the output: %w", err)
+	}
+	if res.Payload != payload {
+		return fmt.Errorf("the watermark reads back as %s, wrote %s", res.Payload, payload)
+	}
+	return nil
 }
 
 func (s *explicitSetup) position() string {

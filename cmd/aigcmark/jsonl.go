@@ -70,6 +70,7 @@ type reportLine struct {
 	Kind       *string  `json:"kind"`
 	Applied    []string `json:"applied"`
 	ProduceID  *string  `json:"produce_id"`
+	Watermark  *string  `json:"watermark"` // the 16-hex-digit payload embedded, null for none
 	DurationMS int64    `json:"duration_ms"`
 	Error      *string  `json:"error"`
 }

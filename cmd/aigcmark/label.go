@@ -23,6 +23,7 @@ import (
 	"github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/visible"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
+	"github.com/aigcmark/aigcmark/watermark"
 )
 
 type labelOptions struct {
@@ -41,6 +42,7 @@ type labelOptions struct {
 	Recipient   string
 	Report      string
 	Progress    bool
+	WMKey       string
 }
 
 func labelCommand() *cli.Command {
@@ -72,6 +74,7 @@ func labelCommand() *cli.Command {
 			&cli.StringFlag{Name: "explicit", Value: "auto", Usage: "explicit labels: auto (every image, video, audio and text file) or none (metadata only; needs --audit-log)", Destination: &o.Explicit.Mode, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "audit-log", Usage: "with --explicit none: append a JSON line per file handed out without its explicit label to `FILE`", Destination: &o.AuditLog, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "recipient", Usage: "who receives the content handed out with --explicit none (user or account), for the audit log", Destination: &o.Recipient, Category: "Explicit labels"},
+			&cli.StringFlag{Name: "wm-key", Usage: "also embed the invisible watermark made with the key `FILE` (pictures; its payload is the first 64 bits of HMAC-SHA256(key, ContentProducer/ProduceID), recorded in --report)", Destination: &o.WMKey, Category: "Watermark"},
 			&cli.StringFlag{Name: "text", Value: visible.DefaultText, Usage: "label `TEXT` on images and video; must contain \"AI\" or \"人工智能\" and \"生成\" or \"合成\"", Destination: &o.Explicit.Text, Category: "Images and video"},
 			&cli.StringFlag{Name: "position", Value: "bottom-right", Usage: "where the text goes: top-left, top, top-right, left, right, bottom-left, bottom, bottom-right", Destination: &o.Explicit.Position, Category: "Images and video"},
 			&cli.Float64Flag{Name: "size", Value: visible.DefaultSize, Usage: "height of the text's ink as a fraction of the shortest side (at least 0.05)", Destination: &o.Explicit.Size, Category: "Images and video"},
@@ -102,10 +105,11 @@ type labelResult struct {
 	skipped bool
 	err     error
 	// replaced describes the labels the input carried, "" when none.
-	replaced string
-	kind     string   // image, video, audio, text or ""
-	applied  []string // what was done, for people and the report
-	took     time.Duration
+	replaced  string
+	kind      string   // image, video, audio, text or ""
+	watermark string   // the payload embedded, "" for none
+	applied   []string // what was done, for people and the report
+	took      time.Duration
 }
 
 // replacedNote describes the labels a file carried before l replaced them,
@@ -182,11 +186,18 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 	if err != nil {
 		return usagef("label: %v", err)
 	}
-	if ex == nil && (o.AuditLog == "" || o.Recipient == "") {
+	if ex.none && (o.AuditLog == "" || o.Recipient == "") {
 		return usagef("label: --explicit none hands out content without its explicit label; the Measures (Art. 9) allow that only with a log of who received it: give --audit-log FILE and --recipient WHO")
 	}
-	if ex != nil && o.AuditLog != "" {
+	if !ex.none && o.AuditLog != "" {
 		return usagef("label: --audit-log records content handed out without its explicit label; it goes with --explicit none")
+	}
+	if o.WMKey != "" {
+		k, err := loadKeyFile(o.WMKey)
+		if err != nil {
+			return usagef("label: --wm-key: %v", err)
+		}
+		ex.wm = &k
 	}
 	var audit, report *jsonlFile
 	if o.AuditLog != "" {
@@ -223,7 +234,7 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		f := files[i]
 		bars.Done(r.bytes)
 		line := reportLine{Input: f.Path, Format: strPtr(r.format), Kind: strPtr(r.kind),
-			Applied: r.applied, ProduceID: strPtr(r.id), DurationMS: r.took.Milliseconds()}
+			Applied: r.applied, ProduceID: strPtr(r.id), Watermark: strPtr(r.watermark), DurationMS: r.took.Milliseconds()}
 		switch {
 		case r.skipped:
 			skipped++
@@ -336,20 +347,34 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset
 	}
 	res := labelResult{format: format.Name(), bytes: st.Size()}
 
-	// The explicit label first, into an intermediate file that then takes
-	// the input's place as the source of the metadata label.
-	if ex != nil {
-		if res.kind, err = mediaKind(ctx, format, in.Path); err != nil {
-			return labelResult{err: err}
+	id := o.ProduceID
+	if id == "" {
+		id = label.NewID()
+	}
+	l := o.build(id)
+
+	// The explicit label (and the watermark) first, into an intermediate
+	// file that then takes the input's place as the source of the
+	// metadata label.
+	if res.kind, err = mediaKind(ctx, format, in.Path); err != nil && (!ex.none || ex.wm != nil) {
+		return labelResult{err: err}
+	}
+	if ex.staged(res.kind) {
+		var payload watermark.Payload
+		if ex.wm != nil {
+			payload = watermark.PayloadFor(*ex.wm, l.ContentProducer, l.ProduceID)
 		}
-		if res.kind != "" {
-			frames := func(name string, total int64) (func(int64, int64), func()) { return bars.Job(name, "frames", total) }
-			x, err := ex.apply(ctx, in.Path, target, res.kind, frames)
-			if err != nil {
-				return labelResult{err: fmt.Errorf("explicit label: %w", err)}
-			}
+		frames := func(name string, total int64) (func(int64, int64), func()) { return bars.Job(name, "frames", total) }
+		x, err := ex.apply(ctx, in.Path, target, res.kind, payload, frames)
+		if err != nil {
+			return labelResult{err: fmt.Errorf("explicit label: %w", err)}
+		}
+		res.applied = append(res.applied, x.applied...)
+		if x.marked {
+			res.watermark = payload.String()
+		}
+		if x.path != "" {
 			defer os.Remove(x.path)
-			res.applied = append(res.applied, x.applied)
 			staged, err := os.Open(x.path)
 			if err != nil {
 				return labelResult{err: err}
@@ -358,12 +383,6 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset
 			src = staged
 		}
 	}
-
-	id := o.ProduceID
-	if id == "" {
-		id = label.NewID()
-	}
-	l := o.build(id)
 
 	tmp, err := safewrite.Create(target, st.Mode().Perm())
 	if err != nil {

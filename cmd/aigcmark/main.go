@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			labelCommand(),
 			inspectCommand(),
 			keygenCommand(),
+			watermarkCommand(),
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
 		// Exit codes are decided in exitCode, not inside urfave/cli.

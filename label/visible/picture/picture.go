@@ -396,7 +396,7 @@ func (j *job) mark(format string, m image.Image) (image.Image, error) {
 	}
 	out, err := j.opts.Mark(m)
 	if err != nil {
-		return nil, fmt.Errorf("picture: watermark: %w", err)
+		return nil, fmt.Errorf("picture: %w", err)
 	}
 	j.info.Marked = true
 	return out, nil
