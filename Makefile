@@ -7,7 +7,7 @@ PRODUCER  ?= 001191110108MA01KP2T5U10000
 # Sample folders the demo labels (fixtures/bad holds deliberately corrupt files).
 DEMO_IN   := $(filter-out fixtures/bad fixtures/gen,$(patsubst %/,%,$(wildcard fixtures/*/)))
 
-.PHONY: all build demo test deps vet fuzz bench clean
+.PHONY: all build demo test deps vet fuzz bench bench-watermark clean
 
 all: build
 
@@ -46,6 +46,12 @@ fuzz:
 # Measure labeling throughput and memory against cp and exiftool; writes docs/BENCHMARKS.md.
 bench: deps build
 	$(GO) run ./cmd/internal/benchreport -bin $(BIN) -out docs/BENCHMARKS.md
+
+# Run the watermark attack suite on photographs from Debian packages; writes its
+# section of docs/BENCHMARKS.md.
+bench-watermark:
+	@.ci/install-photos
+	$(GO) run ./cmd/internal/wmbench -out docs/BENCHMARKS.md
 
 clean:
 	rm -rf bin out

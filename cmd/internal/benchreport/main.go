@@ -369,7 +369,7 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	rep.printText(o.Stdout)
 	if o.Out != "" {
-		if err := os.WriteFile(o.Out, []byte(rep.markdown()), 0o644); err != nil {
+		if err := os.WriteFile(o.Out, []byte(rep.markdown()+keptSection(o.Out)), 0o644); err != nil {
 			return err
 		}
 		logf("wrote %s", o.Out)
@@ -507,4 +507,27 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// The watermark benchmark (cmd/internal/wmbench, make bench-watermark)
+// writes its own section of the report between these markers; rewriting
+// the report keeps it.
+const (
+	watermarkBegin = "<!-- watermark:begin -->"
+	watermarkEnd   = "<!-- watermark:end -->"
+)
+
+// keptSection returns the watermark section of the report at path, with a
+// leading blank line, or "" when there is none.
+func keptSection(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	i, j := strings.Index(s, watermarkBegin), strings.Index(s, watermarkEnd)
+	if i < 0 || j < i {
+		return ""
+	}
+	return "\n" + s[i:j+len(watermarkEnd)] + "\n"
 }

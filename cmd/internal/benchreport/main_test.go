@@ -196,3 +196,15 @@ func TestCheckWAVCatches(t *testing.T) {
 		})
 	}
 }
+
+// Rewriting the report keeps the watermark benchmark's section.
+func TestKeptSection(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "B.md")
+	if keptSection(p) != "" {
+		t.Fatal("a section from a missing file")
+	}
+	os.WriteFile(p, []byte("# old\n\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\ntail\n"), 0o644)
+	if got := keptSection(p); got != "\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\n" {
+		t.Fatalf("kept %q", got)
+	}
+}
