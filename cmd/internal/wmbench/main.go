@@ -137,7 +137,9 @@ func run(ctx context.Context, o options) error {
 
 	// The attack suite.
 	mk := attack.Marker{
-		Embed: func(img image.Image, p [8]byte) (image.Image, error) { return pixel.Embed(img, key, p, pixel.Options{}) },
+		Embed: func(img image.Image, p [8]byte) (image.Image, error) {
+			return pixel.Embed(img, key, p, pixel.Options{})
+		},
 		Detect: func(img image.Image) (bool, [8]byte, [8]byte, error) {
 			a, err := pixel.Analyze(img, key, pixel.Options{})
 			return a.Result.Found, a.Result.Payload, a.Candidate, err

@@ -115,7 +115,9 @@ func (rep *report) markdown() string {
 	return b.String()
 }
 
-func fmtMS(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+func fmtMS(d time.Duration) string {
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
 
 func mean(xs []float64) float64 {
 	var s float64
