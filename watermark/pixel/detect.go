@@ -57,8 +57,12 @@ func Analyze(img image.Image, key watermark.Key, opts Options) (Analysis, error)
 func analyzeAt(y *plane, s float64, t *tile, key watermark.Key, opts Options) Analysis {
 	ww := max(1, int(math.Round(float64(y.w)*s)))
 	wh := max(1, int(math.Round(float64(y.h)*s)))
-	work := whiten(y.resize(ww, wh))
-	p := tileChips * chipSize(y.w, y.h) * s
+	return analyzeWork(whiten(y.resize(ww, wh)), tileChips*chipSize(y.w, y.h)*s, s, t, key, opts)
+}
+
+// analyzeWork runs sync and decoding on a whitened plane, the picture
+// scaled by s, on which the embedder's tile period is p.
+func analyzeWork(work *plane, p, s float64, t *tile, key watermark.Key, opts Options) Analysis {
 	lattices := [][2][2]float64{{{p, 0}, {0, p}}}
 	if v1, v2, ok := findLattice(autocorr(work)); ok {
 		lattices = append([][2][2]float64{{v1, v2}}, lattices...)

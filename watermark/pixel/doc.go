@@ -37,4 +37,10 @@
 // z-score, 2 lattices, 8 orientations, 128² offsets, 3 decoding attempts per
 // lattice and the 32 check bits. Measured on 2,048 unmarked images and
 // crops: no detection.
+//
+// Video. FrameMarker draws the same pattern on the 8-bit luma planes of
+// video frames, with a block-wise texture measure and per-block hysteresis
+// so that it is cheap (about 9 ms per 1080p frame) and identical from frame
+// to frame on static scenes. Accumulator sums the whitened frames of a
+// stretch of video before one synchronisation and decoding.
 package pixel

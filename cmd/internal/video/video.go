@@ -18,6 +18,10 @@
 // the audio packets byte for byte. The caller writes the AIGC metadata
 // label into the output afterwards (label/mp4).
 //
+// With Options.Watermark every frame's luma also gets the invisible
+// watermark (watermark/pixel), before the overlay is drawn; DetectVideo
+// reads it back per 2-second segment.
+//
 // Limits, on purpose or not yet done:
 //   - Only MP4 and MOV are labeled (other containers are refused as
 //     unsupported: the metadata label needs MP4 boxes). Only the first video
@@ -94,6 +98,12 @@ type Options struct {
 	// Progress, when set, is called after each frame with the frames done
 	// and the frames expected (0 when unknown).
 	Progress func(frames, total int64)
+	// Watermark, when set, is called once with the size of the frames as
+	// stored and returns the marker applied to the luma of every frame
+	// before the overlay is drawn, so the label's plate does not carry the
+	// mark (see PixelWatermark). Only 8-bit video is watermarked: 10-bit
+	// input is refused as unsupported.
+	Watermark func(w, h int) (LumaMarker, error)
 }
 
 // Result describes a labeled video.
@@ -104,13 +114,15 @@ type Result struct {
 	PixFmt        string          // the pixel format encoded
 	Frames        int64           // frames written
 	Labeled       int64           // frames carrying the overlay, from the first
+	Marked        int64           // frames carrying the watermark
 	Overlay       image.Rectangle // where the overlay is, in the viewer's picture
 }
 
 // Label writes to outPath a copy of the MP4 or MOV video at inPath with the
 // overlay r renders drawn on its frames: on all of them, or on those of the
 // first opts.ExplicitDuration. r is called once, with the size of the
-// picture as the viewer sees it (after rotation).
+// picture as the viewer sees it (after rotation). r may be nil when
+// opts.Watermark is set: the frames are then only watermarked.
 //
 // The output is a complete, playable file of the same container family
 // (MOV for QuickTime input, else MP4). On any error, cancellation
@@ -123,7 +135,7 @@ func Label(ctx context.Context, inPath, outPath string, r visible.Renderer, opts
 	if err := opts.check(); err != nil {
 		return res, err
 	}
-	if r == nil {
+	if r == nil && opts.Watermark == nil {
 		return res, errors.New("video: no renderer")
 	}
 	if same, err := samePath(inPath, outPath); err != nil || same {
@@ -271,6 +283,9 @@ func plan(in string, info *ffmpeg.Info, opts Options) (*job, error) {
 	var err error
 	if j.pix, err = planPixels(vs.PixFmt, vs.ColorRange); err != nil {
 		return nil, fmt.Errorf("video: %w", err)
+	}
+	if opts.Watermark != nil && j.pix.pf.bits != 8 {
+		return nil, label.Unsupported("video", -1, "%s frames: only 8-bit video can be watermarked", vs.PixFmt)
 	}
 	// The frames to expect, for progress: the stream's sample count, unless
 	// its duration says fewer are shown (an edit list skipping some).
@@ -423,6 +438,9 @@ func (j *job) pump(decOut io.Reader, encIn io.Writer) error {
 	var (
 		frame   []byte
 		bl      *blender
+		mk      LumaMarker
+		lumaLen int
+		marked  int64
 		pts0    int64
 		limit   *big.Int // frames before pts0+limit are labeled; nil labels all
 		rel     = new(big.Int)
@@ -443,6 +461,12 @@ func (j *job) pump(decOut io.Reader, encIn io.Writer) error {
 				return err
 			}
 			frame = make([]byte, j.pix.pf.frameSize(s.width, s.height))
+			if j.opts.Watermark != nil {
+				if mk, err = j.opts.Watermark(s.width, s.height); err != nil {
+					return fmt.Errorf("video: watermarking %d×%d frames: %w", s.width, s.height, err)
+				}
+				lumaLen = s.width * s.height
+			}
 			pts0 = f.PTS
 			if d := j.opts.ExplicitDuration; d > 0 {
 				// rel·num/den < d  ⇔  rel < ⌈d·den / (num·1e9)⌉ for integer rel.
@@ -459,7 +483,14 @@ func (j *job) pump(decOut io.Reader, encIn io.Writer) error {
 		if err := nut.Payload(frame); err != nil {
 			return j.sideErr(src, dst, err)
 		}
-		if limit == nil || rel.SetInt64(f.PTS-pts0).Cmp(limit) < 0 {
+		if mk != nil {
+			// Before the overlay: the plate must not carry the mark.
+			if err := mk.MarkLuma(frame[:lumaLen], s.width, j.pix.fullRange); err != nil {
+				return fmt.Errorf("video: watermarking frame %d: %w", frames, err)
+			}
+			marked++
+		}
+		if bl != nil && (limit == nil || rel.SetInt64(f.PTS-pts0).Cmp(limit) < 0) {
 			bl.apply(frame)
 			labeled++
 		}
@@ -467,7 +498,7 @@ func (j *job) pump(decOut io.Reader, encIn io.Writer) error {
 			return &pipeErr{write: true, err: err}
 		}
 		frames++
-		j.res.Frames, j.res.Labeled = frames, labeled
+		j.res.Frames, j.res.Labeled, j.res.Marked = frames, labeled, marked
 		if j.opts.Progress != nil {
 			j.opts.Progress(frames, max(j.total, frames))
 		}
@@ -492,6 +523,10 @@ func (j *job) prepare(s nutStreamInfo) (*blender, error) {
 		return nil, label.Unsupported("video", -1, "frames of %d×%d pixels", s.width, s.height)
 	}
 	vw, vh := j.orient.viewerSize(s.width, s.height)
+	j.res = Result{Container: j.muxer, Width: vw, Height: vh, Rotation: j.orient.cw, PixFmt: pf.name}
+	if j.render == nil {
+		return nil, nil // watermark only
+	}
 	ov, err := j.render(vw, vh)
 	if err != nil {
 		return nil, fmt.Errorf("video: rendering the label for %d×%d: %w", vw, vh, err)
@@ -504,8 +539,7 @@ func (j *job) prepare(s nutStreamInfo) (*blender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
-	j.res = Result{Container: j.muxer, Width: vw, Height: vh, Rotation: j.orient.cw, PixFmt: pf.name,
-		Overlay: ov.Bounds().Intersect(image.Rect(0, 0, vw, vh))}
+	j.res.Overlay = ov.Bounds().Intersect(image.Rect(0, 0, vw, vh))
 	return bl, nil
 }
 
