@@ -178,7 +178,7 @@ func (s *explicitSetup) staged(kind string) bool {
 	case !s.none:
 		return true
 	}
-	return s.wm != nil && kind == kindImage
+	return s.wm != nil && (kind == kindImage || kind == kindVideo)
 }
 
 // apply writes the explicitly labeled (and, with a key, watermarked with
@@ -201,7 +201,7 @@ func (s *explicitSetup) apply(ctx context.Context, in, target, kind string, payl
 	case kindImage:
 		res, err = s.image(ctx, in, inter, payload)
 	case kindVideo:
-		applied, err = s.video(ctx, in, inter, jobProgress)
+		res, err = s.video(ctx, in, inter, payload, jobProgress)
 	case kindAudio:
 		applied, err = s.audioCue(ctx, in, inter)
 	case kindText:
@@ -354,15 +354,47 @@ func checkImageLabel(ctx context.Context, path string, maxPixels int64) error {
 	return nil
 }
 
-func (s *explicitSetup) video(ctx context.Context, in, out string, jobProgress func(string, int64) (func(int64, int64), func())) (string, error) {
-	update, finish := jobProgress(filepath.Base(in), 0)
-	defer finish()
-	res, err := video.Label(ctx, in, out, s.renderer, video.Options{
-		CRF: s.o.CRF, Preset: s.o.Preset, ExplicitDuration: s.o.ExplicitDuration, Progress: update})
-	if err != nil {
-		return "", err
+// video draws the label on the frames and, with a key, marks every frame
+// first. A video too small or too deep (10-bit) for the mark keeps its
+// label, and the result says so.
+func (s *explicitSetup) video(ctx context.Context, in, out string, payload watermark.Payload, jobProgress func(string, int64) (func(int64, int64), func())) (explicitResult, error) {
+	var render visible.Renderer
+	if !s.none {
+		render = s.renderer
 	}
-	return fmt.Sprintf("text label at %s on %d of %d frames", s.position(), res.Labeled, res.Frames), nil
+	opts := video.Options{CRF: s.o.CRF, Preset: s.o.Preset, ExplicitDuration: s.o.ExplicitDuration}
+	if s.wm != nil {
+		opts.Watermark = video.PixelWatermark(*s.wm, payload, pixel.Options{})
+	}
+	run := func() (video.Result, error) {
+		update, finish := jobProgress(filepath.Base(in), 0)
+		defer finish()
+		opts.Progress = update
+		return video.Label(ctx, in, out, render, opts)
+	}
+	r, err := run()
+	var res explicitResult
+	if opts.Watermark != nil && (errors.Is(err, labelpkg.ErrUnsupported) || errors.Is(err, watermark.ErrTooSmall)) {
+		res.applied = append(res.applied, "no watermark ("+describe(err, in)+")")
+		if render == nil {
+			return res, nil
+		}
+		opts.Watermark = nil
+		r, err = run()
+	}
+	if err != nil {
+		return res, err
+	}
+	var what []string
+	if render != nil {
+		what = append(what, fmt.Sprintf("text label at %s on %d of %d frames", s.position(), r.Labeled, r.Frames))
+	}
+	if r.Marked > 0 {
+		res.marked = true
+		what = append(what, fmt.Sprintf("watermark %s on %d frames", payload, r.Marked))
+	}
+	res.applied = append(what, res.applied...)
+	return res, nil
 }
 
 func (s *explicitSetup) audioCue(ctx context.Context, in, out string) (string, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/batch"
 	"github.com/aigcmark/aigcmark/cmd/internal/fileset"
 	"github.com/aigcmark/aigcmark/cmd/internal/safewrite"
+	"github.com/aigcmark/aigcmark/cmd/internal/video"
 	"github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
 	"github.com/aigcmark/aigcmark/watermark"
@@ -38,7 +39,7 @@ func watermarkCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:      "embed",
-				Usage:     "mark a picture with a 64-bit payload under a key",
+				Usage:     "mark a picture or a video with a 64-bit payload under a key",
 				ArgsUsage: "IN OUT",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "key", Usage: "watermark key `FILE` (aigcmark keygen)", Destination: &e.Key},
@@ -80,7 +81,19 @@ type detectReport struct {
 	Payload    *string  `json:"payload"`
 	Confidence *float64 `json:"confidence"`
 	FalseAlarm *float64 `json:"false_alarm_probability"`
-	Error      *string  `json:"error"`
+	// Segments are a video's 2-second segments, each read on its own.
+	Segments []segmentReport `json:"segments,omitempty"`
+	Error    *string         `json:"error"`
+}
+
+type segmentReport struct {
+	Start      float64 `json:"start"` // seconds
+	End        float64 `json:"end"`
+	Frames     int     `json:"frames"`
+	Found      bool    `json:"found"`
+	Payload    *string `json:"payload"`
+	Confidence float64 `json:"confidence"`
+	FalseAlarm float64 `json:"false_alarm_probability"` // for this segment alone
 }
 
 func runDetect(ctx context.Context, o detectOptions, args []string, stdout, stderr io.Writer) error {
@@ -143,16 +156,34 @@ func detectOne(ctx context.Context, in fileset.File, key watermark.Key, maxPixel
 	if in.Err != nil {
 		return fail(in.Err)
 	}
-	img, err := decodePicture(ctx, in.Path, maxPixels)
-	if errors.Is(err, label.ErrUnknownFormat) {
-		return fail(fmt.Errorf("not a JPEG, PNG, WebP or GIF picture (watermark detection in video: not yet)"))
-	}
-	if err != nil {
-		return fail(err)
-	}
-	res, err := pixel.Detect(img, key, pixel.Options{})
-	if err != nil && !errors.Is(err, watermark.ErrNotFound) {
-		return fail(err)
+	var res watermark.Result
+	if isVideo(ctx, in.Path) {
+		d, err := video.DetectVideo(ctx, in.Path, key, video.DetectOptions{})
+		if err != nil && !errors.Is(err, watermark.ErrNotFound) {
+			return fail(err)
+		}
+		res = d.Result
+		for _, s := range d.Segments {
+			sr := segmentReport{Start: round4(s.Start.Seconds()), End: round4(s.End.Seconds()), Frames: s.Frames,
+				Found: s.Result.Found, Confidence: s.Result.Confidence, FalseAlarm: s.Result.FalseAlarm}
+			if s.Result.Found {
+				p := s.Result.Payload.String()
+				sr.Payload = &p
+			}
+			r.Segments = append(r.Segments, sr)
+		}
+	} else {
+		img, err := decodePicture(ctx, in.Path, maxPixels)
+		if errors.Is(err, label.ErrUnknownFormat) {
+			return fail(fmt.Errorf("not a picture (JPEG, PNG, WebP, GIF) or a video (MP4, MOV)"))
+		}
+		if err != nil {
+			return fail(err)
+		}
+		res, err = pixel.Detect(img, key, pixel.Options{})
+		if err != nil && !errors.Is(err, watermark.ErrNotFound) {
+			return fail(err)
+		}
 	}
 	conf, fa := res.Confidence, res.FalseAlarm
 	if !math.IsNaN(conf) {
@@ -199,6 +230,9 @@ func runEmbed(ctx context.Context, o embedOptions, args []string, stdout, stderr
 	}
 	if same, _ := sameFile(in, out); same {
 		return usagef("watermark embed: OUT is IN; write to another file")
+	}
+	if isVideo(ctx, in) {
+		return embedVideo(ctx, key, payload, in, out, stdout)
 	}
 	src, err := os.Open(in)
 	if err != nil {
@@ -258,4 +292,39 @@ func sameFile(a, b string) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(sa, sb), nil
+}
+
+// isVideo reports whether the file at path is an MP4 or MOV with a video
+// stream.
+func isVideo(ctx context.Context, path string) bool {
+	f, format, err := openFormat(path)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	kind, err := mediaKind(ctx, format, path)
+	return err == nil && kind == kindVideo
+}
+
+// embedVideo marks every frame of the video at in into out (re-encoded
+// with libx264 as label does), and reads the mark back before keeping it.
+func embedVideo(ctx context.Context, key watermark.Key, payload watermark.Payload, in, out string, stdout io.Writer) error {
+	inter, err := intermediate(out)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(inter)
+	res, err := video.Label(ctx, in, inter, nil, video.Options{Watermark: video.PixelWatermark(key, payload, pixel.Options{})})
+	if err != nil {
+		return fmt.Errorf("%s: %s", in, describe(err, in))
+	}
+	d, err := video.DetectVideo(ctx, inter, key, video.DetectOptions{})
+	if err != nil || d.Payload != payload {
+		return fmt.Errorf("%s: the mark does not read back from the output (%v); nothing was written", in, err)
+	}
+	if err := os.Rename(inter, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s -> %s (video, watermark %s on %d frames, read back with confidence %.3f)\n", in, out, payload, res.Marked, d.Confidence)
+	return nil
 }

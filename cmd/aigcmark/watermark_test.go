@@ -5,6 +5,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,7 +144,7 @@ func TestWatermarkEmbedDetect(t *testing.T) {
 		{"no key", []string{"watermark", "embed", "--payload", "0123456789abcdef", in, out + "2"}, exitUsage, "--key"},
 		{"same file", []string{"watermark", "embed", "--key", key, "--payload", "0123456789abcdef", out, out}, exitUsage, "OUT is IN"},
 		{"palette", []string{"watermark", "embed", "--key", key, "--payload", "0123456789abcdef", fixtures.Path("gif/animated.gif"), out + ".gif"}, exitFailed, "cannot carry"},
-		{"detect not media", []string{"watermark", "detect", "--key", key, fixtures.Path("markdown/plain.md")}, exitFailed, "not a JPEG"},
+		{"detect not media", []string{"watermark", "detect", "--key", key, fixtures.Path("markdown/plain.md")}, exitFailed, "not a picture"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, tt.args...)
@@ -154,5 +155,49 @@ func TestWatermarkEmbedDetect(t *testing.T) {
 	}
 	if _, err := os.Stat(out + ".gif"); err == nil {
 		t.Error("a failed embed left its output")
+	}
+}
+
+// Video: label --wm-key marks every frame; detect reads each 2 s segment.
+func TestVideoWatermark(t *testing.T) {
+	ffmpeg := fixtures.NeedTool(t, "ffmpeg")
+	dir := t.TempDir()
+	key := newKey(t, dir, "wm.key")
+	clip := filepath.Join(dir, "clip.mp4")
+	out, err := exec.Command(ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15,noise=alls=6:allf=t",
+		"-t", "4", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", clip).CombinedOutput()
+	if err != nil {
+		t.Fatalf("making the clip: %v\n%s", err, out)
+	}
+	report := filepath.Join(dir, "report.jsonl")
+	code, stdout, stderr := runCLI(t, "label", "--producer", producer, "--wm-key", key, "--report", report, "--out", filepath.Join(dir, "out"), clip)
+	if code != exitOK || !strings.Contains(stdout, "watermark ") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	var line reportLine
+	b, _ := os.ReadFile(report)
+	if err := json.Unmarshal(b, &line); err != nil || line.Watermark == nil {
+		t.Fatalf("report %s: %v", b, err)
+	}
+	code, ds := detectJSON(t, key, filepath.Join(dir, "out", "clip.mp4"), clip)
+	if code != exitNoLabel || !ds[0].Found || *ds[0].Payload != *line.Watermark || ds[1].Found {
+		t.Fatalf("detect exit %d: %+v / %+v", code, ds[0], ds[1])
+	}
+	var raw map[string]json.RawMessage
+	_, stdout, _ = runCLI(t, "watermark", "detect", "--json", "--key", key, filepath.Join(dir, "out", "clip.mp4"))
+	json.Unmarshal([]byte(stdout), &raw)
+	var segs []struct {
+		Start, End float64
+		Found      bool
+		Payload    *string
+	}
+	json.Unmarshal(raw["segments"], &segs)
+	if len(segs) != 2 {
+		t.Fatalf("segments %s", raw["segments"])
+	}
+	for _, s := range segs {
+		if !s.Found || *s.Payload != *line.Watermark {
+			t.Errorf("segment %+v", s)
+		}
 	}
 }
