@@ -517,17 +517,20 @@ const (
 	watermarkEnd   = "<!-- watermark:end -->"
 )
 
-// keptSection returns the watermark section of the report at path, with a
-// leading blank line, or "" when there is none.
+// keptSection returns the watermark sections (images, video) of the report
+// at path, each with a leading blank line, or "" when there are none.
 func keptSection(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	s := string(b)
-	i, j := strings.Index(s, watermarkBegin), strings.Index(s, watermarkEnd)
-	if i < 0 || j < i {
-		return ""
+	var out string
+	for _, m := range [][2]string{{watermarkBegin, watermarkEnd}, {"<!-- watermark-video:begin -->", "<!-- watermark-video:end -->"}} {
+		i, j := strings.Index(s, m[0]), strings.Index(s, m[1])
+		if i >= 0 && j > i {
+			out += "\n" + s[i:j+len(m[1])] + "\n"
+		}
 	}
-	return "\n" + s[i:j+len(watermarkEnd)] + "\n"
+	return out
 }

@@ -61,6 +61,9 @@ type Segment struct {
 	Result watermark.Result
 	// SyncZ is the z-score of the strongest synchronisation peak.
 	SyncZ float64
+	// Candidate is the payload the segment decoded to even when its check
+	// failed (for bit accuracy in benchmarks; never a detection).
+	Candidate watermark.Payload
 }
 
 // Detection is what DetectVideo found.
@@ -191,7 +194,7 @@ func (d *Detection) read(r io.Reader, cur, whole *pixel.Accumulator, seg time.Du
 		if err != nil {
 			return err
 		}
-		d.Segments = append(d.Segments, Segment{Start: first, End: end, Frames: cur.Frames(), Result: a.Result, SyncZ: a.SyncZ})
+		d.Segments = append(d.Segments, Segment{Start: first, End: end, Frames: cur.Frames(), Result: a.Result, SyncZ: a.SyncZ, Candidate: a.Candidate})
 		if err := whole.Merge(cur); err != nil {
 			return err
 		}

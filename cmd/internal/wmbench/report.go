@@ -15,6 +15,8 @@ import (
 const (
 	beginMarker = "<!-- watermark:begin -->"
 	endMarker   = "<!-- watermark:end -->"
+	videoBegin  = "<!-- watermark-video:begin -->"
+	videoEnd    = "<!-- watermark-video:end -->"
 )
 
 type report struct {
@@ -133,9 +135,9 @@ func med(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// writeSection puts section (with its markers) into the file at path in
-// place of the one there, or at its end.
-func writeSection(path, section string) error {
+// writeSection puts section (with its markers begin and end) into the
+// file at path in place of the one there, or at its end.
+func writeSection(path, section, beginMarker, endMarker string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
