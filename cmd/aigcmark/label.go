@@ -356,8 +356,11 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset
 	// The explicit label (and the watermark) first, into an intermediate
 	// file that then takes the input's place as the source of the
 	// metadata label.
-	if res.kind, err = mediaKind(ctx, format, in.Path); err != nil && (!ex.none || ex.wm != nil) {
-		return labelResult{err: err}
+	// The metadata-only path stays lossless and cheap: no ffprobe for MP4s.
+	if contentStage := !ex.none || ex.wm != nil; contentStage || format.Name() != "mp4" {
+		if res.kind, err = mediaKind(ctx, format, in.Path); err != nil {
+			return labelResult{err: err}
+		}
 	}
 	if ex.staged(res.kind) {
 		var payload watermark.Payload
