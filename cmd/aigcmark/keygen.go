@@ -9,23 +9,28 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/aigcmark/aigcmark/label/sign"
 	"github.com/aigcmark/aigcmark/watermark"
 )
 
 type keygenOptions struct {
-	Out string
+	Out  string
+	Sign bool
 }
 
 func keygenCommand() *cli.Command {
 	var o keygenOptions
 	return &cli.Command{
 		Name:  "keygen",
-		Usage: "make a secret watermark key",
+		Usage: "make a secret watermark key, or with --sign an Ed25519 signing key pair",
 		Description: "Writes 32 random bytes from the system's secure source to FILE, readable by its owner only\n" +
 			"(mode 0600). The key seeds every choice the watermark makes: keep it secret, keep a copy.\n" +
+			"With --sign, writes an Ed25519 key pair for the integrity fields: PREFIX.key (PKCS#8 PEM,\n" +
+			"mode 0600) for label --sign-key, and PREFIX.pub (PKIX PEM) to hand to verifiers.\n" +
 			"An existing file is never overwritten.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "write the key to `FILE`", Destination: &o.Out},
+			&cli.StringFlag{Name: "out", Usage: "write the key to `FILE` (with --sign: the PREFIX of PREFIX.key and PREFIX.pub)", Destination: &o.Out},
+			&cli.BoolFlag{Name: "sign", Usage: "make an Ed25519 signing key pair instead", Destination: &o.Sign},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -39,6 +44,14 @@ func keygenCommand() *cli.Command {
 func runKeygen(o keygenOptions, stderr io.Writer) error {
 	if o.Out == "" {
 		return usagef("keygen: --out FILE is required")
+	}
+	if o.Sign {
+		id, err := sign.GenerateKey(o.Out)
+		if err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		fmt.Fprintf(stderr, "wrote an Ed25519 signing key %s to %s.key (mode 0600) and %s.pub\n", id, o.Out, o.Out)
+		return nil
 	}
 	k, err := watermark.NewKey()
 	if err != nil {

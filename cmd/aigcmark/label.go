@@ -21,6 +21,8 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/safewrite"
 	"github.com/aigcmark/aigcmark/cmd/internal/video"
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/digest"
+	"github.com/aigcmark/aigcmark/label/sign"
 	"github.com/aigcmark/aigcmark/label/visible"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
 	"github.com/aigcmark/aigcmark/watermark"
@@ -43,6 +45,7 @@ type labelOptions struct {
 	Report      string
 	Progress    bool
 	WMKey       string
+	SignKey     string
 }
 
 func labelCommand() *cli.Command {
@@ -74,6 +77,7 @@ func labelCommand() *cli.Command {
 			&cli.StringFlag{Name: "explicit", Value: "auto", Usage: "explicit labels: auto (every image, video, audio and text file) or none (metadata only; needs --audit-log)", Destination: &o.Explicit.Mode, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "audit-log", Usage: "with --explicit none: append a JSON line per file handed out without its explicit label to `FILE`", Destination: &o.AuditLog, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "recipient", Usage: "who receives the content handed out with --explicit none (user or account), for the audit log", Destination: &o.Recipient, Category: "Explicit labels"},
+			&cli.StringFlag{Name: "sign-key", Usage: "sign ReservedCode1 with the Ed25519 key `FILE` (keygen --sign) over the producer's fields and a digest of the content", Destination: &o.SignKey, Category: "Integrity"},
 			&cli.StringFlag{Name: "wm-key", Usage: "also embed the invisible watermark made with the key `FILE` (pictures; its payload is the first 64 bits of HMAC-SHA256(key, ContentProducer/ProduceID), recorded in --report)", Destination: &o.WMKey, Category: "Watermark"},
 			&cli.StringFlag{Name: "text", Value: visible.DefaultText, Usage: "label `TEXT` on images and video; must contain \"AI\" or \"人工智能\" and \"生成\" or \"合成\"", Destination: &o.Explicit.Text, Category: "Images and video"},
 			&cli.StringFlag{Name: "position", Value: "bottom-right", Usage: "where the text goes: top-left, top, top-right, left, right, bottom-left, bottom, bottom-right", Destination: &o.Explicit.Position, Category: "Images and video"},
@@ -199,6 +203,12 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		}
 		ex.wm = &k
 	}
+	var signer sign.Scheme
+	if o.SignKey != "" {
+		if signer, err = sign.LoadPrivateKey(o.SignKey); err != nil {
+			return usagef("label: --sign-key: %v", err)
+		}
+	}
 	var audit, report *jsonlFile
 	if o.AuditLog != "" {
 		if audit, err = openJSONL(o.AuditLog, true); err != nil {
@@ -227,7 +237,7 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 			return labelResult{err: err}
 		}
 		t0 := time.Now()
-		r := labelOne(ctx, o, ex, files[i], bars)
+		r := labelOne(ctx, o, ex, signer, files[i], bars)
 		r.took = time.Since(t0)
 		return r
 	}, func(i int, r labelResult) {
@@ -312,7 +322,7 @@ func (o labelOptions) build(id string) label.Label {
 	return l
 }
 
-func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset.File, bars *progress.Batch) labelResult {
+func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, signer sign.Scheme, in fileset.File, bars *progress.Batch) labelResult {
 	if in.Err != nil {
 		return labelResult{err: in.Err}
 	}
@@ -387,6 +397,23 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset
 		}
 	}
 
+	// The signature covers the content as it will be: after the explicit
+	// label, whose digest the metadata label does not change.
+	var content sign.Content
+	if signer != nil {
+		d, err := digest.SumFormat(format, src)
+		if err != nil {
+			return labelResult{err: fmt.Errorf("signing: %w", err)}
+		}
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return labelResult{err: err}
+		}
+		content = sign.Content{Container: format.Name(), Digest: d}
+		if l, err = sign.SignLabel(signer, sign.Producer, l, content); err != nil {
+			return labelResult{err: fmt.Errorf("signing: %w", err)}
+		}
+	}
+
 	tmp, err := safewrite.Create(target, st.Mode().Perm())
 	if err != nil {
 		return labelResult{err: err}
@@ -394,6 +421,12 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, in fileset
 	defer tmp.Discard()
 	if err := format.Write(tmp, src, l); err != nil {
 		return labelResult{err: err}
+	}
+	if signer != nil {
+		if err := verifySigned(tmp.File, format, signer, l); err != nil {
+			return labelResult{err: fmt.Errorf("the labeled file did not check out, nothing was written: %w", err)}
+		}
+		res.applied = append(res.applied, "signed ReservedCode1")
 	}
 	written, err := verifyOutput(tmp.File, format, l)
 	if err != nil {
@@ -445,4 +478,24 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// verifySigned checks the signature of the written file against its own
+// content: the digest of what was written must verify with the key.
+func verifySigned(f *os.File, format label.Format, s sign.Scheme, l label.Label) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	d, err := digest.SumFormat(format, f)
+	if err != nil {
+		return fmt.Errorf("digest of the output: %w", err)
+	}
+	keys := sign.Keyring{}
+	if _, err := keys.Add(s.Public(), "the signing key"); err != nil {
+		return err
+	}
+	if r := sign.Verify(keys, sign.Producer, l, sign.Content{Container: format.Name(), Digest: d}); r.Status != sign.Valid {
+		return fmt.Errorf("the signature does not verify on the output: %s", r.Reason)
+	}
+	return nil
 }
