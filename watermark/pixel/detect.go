@@ -19,6 +19,10 @@ type Analysis struct {
 	// Period is the tile period found, in input pixels, and Angle the
 	// rotation of its first lattice vector in degrees.
 	Period, Angle float64
+	// v1, v2 are the lattice vectors used, in work pixels, and peak the
+	// synchronisation peak decoded (or the strongest).
+	v1, v2 [2]float64
+	peak   syncPeak
 }
 
 // Detect looks for a mark made with key. It returns watermark.ErrNotFound
@@ -57,14 +61,24 @@ func Analyze(img image.Image, key watermark.Key, opts Options) (Analysis, error)
 func analyzeAt(y *plane, s float64, t *tile, key watermark.Key, opts Options) Analysis {
 	ww := max(1, int(math.Round(float64(y.w)*s)))
 	wh := max(1, int(math.Round(float64(y.h)*s)))
-	return analyzeWork(whiten(y.resize(ww, wh)), tileChips*chipSize(y.w, y.h)*s, s, t, key, opts)
+	return analyzeWork(whiten(y.resize(ww, wh)), tileChips*chipSize(y.w, y.h)*s, s, t, key, opts, false)
 }
 
 // analyzeWork runs sync and decoding on a whitened plane, the picture
 // scaled by s, on which the embedder's tile period is p.
-func analyzeWork(work *plane, p, s float64, t *tile, key watermark.Key, opts Options) Analysis {
+// With axis, findAxisLattice's lattice is tried too, after findLattice's
+// (a third hypothesis, counted in the false-alarm probability).
+func analyzeWork(work *plane, p, s float64, t *tile, key watermark.Key, opts Options, axis bool) Analysis {
 	lattices := [][2][2]float64{{{p, 0}, {0, p}}}
-	if v1, v2, ok := findLattice(autocorr(work)); ok {
+	hyp := float64(latticeHypotheses)
+	c := autocorr(work)
+	if axis {
+		hyp++
+		if v1, v2, _, ok := findAxisLattice(c); ok {
+			lattices = append([][2][2]float64{{v1, v2}}, lattices...)
+		}
+	}
+	if v1, v2, ok := findLattice(c); ok {
 		lattices = append([][2][2]float64{{v1, v2}}, lattices...)
 	}
 	best := Analysis{Result: watermark.Result{FalseAlarm: 1}}
@@ -73,8 +87,9 @@ func analyzeWork(work *plane, p, s float64, t *tile, key watermark.Key, opts Opt
 		an := Analysis{
 			Period: math.Hypot(v1[0], v1[1]) / s,
 			Angle:  math.Atan2(v1[1], v1[0]) * 180 / math.Pi,
+			v1:     v1, v2: v2,
 		}
-		an.Result, an.Candidate, an.SyncZ = syncAndDecode(foldTile(work, v1, v2), t, key, opts)
+		an.Result, an.Candidate, an.SyncZ, an.peak = syncAndDecode(foldTile(work, v1, v2), t, key, opts, hyp)
 		if i == 0 || an.Result.Found && !best.Result.Found || an.Result.Found == best.Result.Found && an.SyncZ > best.SyncZ {
 			best = an
 		}
@@ -375,6 +390,13 @@ func findLattice(c *acf) (v1, v2 [2]float64, ok bool) {
 	sn, cs := math.Sincos(best.ang)
 	v1 = [2]float64{best.p * cs, best.p * sn}
 	v2 = [2]float64{-best.p * sn, best.p * cs}
+	v1, v2, _ = refineLattice(c, v1, v2)
+	return v1, v2, true
+}
+
+// refineLattice moves the two lattice vectors independently to the best
+// score (any affine distortion) and returns that score.
+func refineLattice(c *acf, v1, v2 [2]float64) ([2]float64, [2]float64, float64) {
 	cur := latticeScore(c, v1, v2, 2)
 	for step := 0.5; step > 0.02; step /= 2 {
 		for improved := true; improved; {
@@ -394,7 +416,26 @@ func findLattice(c *acf) (v1, v2 [2]float64, ok bool) {
 			}
 		}
 	}
-	return v1, v2, true
+	return v1, v2, cur
+}
+
+// findAxisLattice searches the square lattice aligned with the picture's
+// axes (video frames are seldom rotated, but often cropped, which changes
+// the period the embedder's size implies) over all periods. The search
+// uses no key.
+func findAxisLattice(c *acf) (v1, v2 [2]float64, score float64, ok bool) {
+	pmin := 36.0
+	pmax := math.Min(320, 0.85*float64(min(c.dw, c.dh)))
+	best, top := 0.0, math.Inf(-1)
+	for q := pmin; q <= pmax; q += 0.25 {
+		if sc := latticeScore(c, [2]float64{q, 0}, [2]float64{0, q}, 2); sc > top {
+			best, top = q, sc
+		}
+	}
+	if math.IsInf(top, -1) || top <= 0 {
+		return v1, v2, 0, false
+	}
+	return [2]float64{best, 0}, [2]float64{0, best}, top, true
 }
 
 // foldTile sums the image modulo the lattice into foldBins² bins.
@@ -497,7 +538,7 @@ const maxLatticePeaks = 64
 
 // syncAndDecode finds the tile's orientation and cyclic offset with the
 // keyed sync pattern, then reads and decodes the message.
-func syncAndDecode(fold []float64, t *tile, key watermark.Key, opts Options) (watermark.Result, watermark.Payload, float64) {
+func syncAndDecode(fold []float64, t *tile, key watermark.Key, opts Options, hyp float64) (watermark.Result, watermark.Payload, float64, syncPeak) {
 	const n = foldBins
 	tm := renderBins(t.sync)
 	tf := make([]complex128, n*n)
@@ -545,7 +586,7 @@ func syncAndDecode(fold []float64, t *tile, key watermark.Key, opts Options) (wa
 		}
 	}
 	sort.Slice(peaks, func(i, j int) bool { return peaks[i].z > peaks[j].z })
-	tests := float64(8 * n * n * latticeHypotheses)
+	tests := 8 * n * n * hyp
 	syncFA := func(z float64) float64 { return math.Min(1, tests*watermark.GaussianTail(z)) }
 
 	var first watermark.Payload
@@ -563,12 +604,12 @@ func syncAndDecode(fold []float64, t *tile, key watermark.Key, opts Options) (wa
 		if !ok {
 			continue
 		}
-		fa := syncFA(pk.z) * decodeAttempts * latticeHypotheses * math.Pow(2, -watermark.CheckBits)
+		fa := syncFA(pk.z) * decodeAttempts * hyp * math.Pow(2, -watermark.CheckBits)
 		if fa <= opts.maxFalseAlarm() {
-			return watermark.Result{Found: true, Payload: p, Confidence: agree, FalseAlarm: fa}, p, peaks[0].z
+			return watermark.Result{Found: true, Payload: p, Confidence: agree, FalseAlarm: fa}, p, peaks[0].z, pk
 		}
 	}
-	return watermark.Result{Confidence: firstAgree, FalseAlarm: syncFA(peaks[0].z)}, first, peaks[0].z
+	return watermark.Result{Confidence: firstAgree, FalseAlarm: syncFA(peaks[0].z)}, first, peaks[0].z, peaks[0]
 }
 
 // readSoft reads one soft value per coded bit from an oriented fold whose

@@ -42,5 +42,13 @@
 // video frames, with a block-wise texture measure and per-block hysteresis
 // so that it is cheap (about 9 ms per 1080p frame) and identical from frame
 // to frame on static scenes. Accumulator sums the whitened frames of a
-// stretch of video before one synchronisation and decoding.
+// stretch of video before one synchronisation and decoding. On the sum a
+// third lattice is tried, the best square one aligned with the frame's axes
+// over all periods (a cropped video keeps the chip size while the frame
+// size changes; weak autocorrelation peaks of video stay findable this way),
+// and counted in the false alarm (3 lattices). When the plain sum does not
+// decode, a second sum in which every frame is weighted by its own
+// correlation with the sync pattern found (codecs leave most of the mark in
+// I-frames) is read; it counts as a second test and, its weights being
+// chosen with the key, is held to its 32 check bits alone.
 package pixel

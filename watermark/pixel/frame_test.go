@@ -215,3 +215,41 @@ func BenchmarkFrameMarker1080p(b *testing.B) {
 		}
 	}
 }
+
+// TestAccumulatorWeighsFrames: a few strongly marked frames among many
+// that carry no mark (as after a re-encode, where the I-frame holds most of
+// the mark) are read, which a plain sum of all frames misses.
+func TestAccumulatorWeighsFrames(t *testing.T) {
+	const w, h = 640, 360
+	// At this strength a plain sum of the 40 frames finds nothing.
+	m, err := pixel.NewFrameMarker(w, h, key, payload, pixel.Options{PSNR: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := pixel.NewAccumulator(w, h)
+	r := rand.New(rand.NewPCG(3, 3))
+	const frames, markedFrames = 40, 3
+	for f := 0; f < frames; f++ {
+		g := synthLuma(uint64(200+f), w, h)
+		if f < markedFrames {
+			if err := m.MarkLuma(g.Pix, g.Stride, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range g.Pix {
+			g.Pix[i] = uint8(min(255, max(0, float64(g.Pix[i])+8*r.NormFloat64()+0.5)))
+		}
+		if err := acc.AddLuma(g.Pix, w, h, g.Stride); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := acc.Analyze(key, pixel.Options{})
+	if err != nil || !a.Result.Found || a.Result.Payload != payload {
+		t.Fatalf("%d marked frames among %d: %+v, %v", markedFrames, frames, a.Result, err)
+	}
+	var other watermark.Key
+	other[0] = 9
+	if a, _ := acc.Analyze(other, pixel.Options{}); a.Result.Found {
+		t.Errorf("wrong key: %+v", a.Result)
+	}
+}
