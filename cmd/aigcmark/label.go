@@ -365,8 +365,8 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, signer sig
 
 	// The explicit label (and the watermark) first, into an intermediate
 	// file that then takes the input's place as the source of the
-	// metadata label.
-	// The metadata-only path stays lossless and cheap: no ffprobe for MP4s.
+	// metadata label. The metadata-only path stays lossless and cheap: no
+	// ffprobe for MP4s there.
 	if contentStage := !ex.none || ex.wm != nil; contentStage || format.Name() != "mp4" {
 		if res.kind, err = mediaKind(ctx, format, in.Path); err != nil {
 			return labelResult{err: err}
