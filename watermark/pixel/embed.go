@@ -78,47 +78,15 @@ func embedDelta(y *plane, key watermark.Key, payload watermark.Payload, opts Opt
 	msq := sq.boxMean(r)
 	sq = nil
 
-	// Column and row interpolation of the tile.
-	type ax struct {
-		i0, i1 int
-		f      float32
-	}
-	axis := func(n int) []ax {
-		a := make([]ax, n)
-		for i := range a {
-			u := (float64(i)+0.5)/c - 0.5
-			f := math.Floor(u)
-			i0 := ((int(f) % tileChips) + tileChips) % tileChips
-			a[i] = ax{i0, (i0 + 1) % tileChips, float32(u - f)}
-		}
-		return a
-	}
-	cols, rows := axis(w), axis(h)
-	pf := make([]float32, len(pat))
-	for i, v := range pat {
-		pf[i] = float32(v)
-	}
-
-	// The pattern value and local deviation of every pixel.
-	d := newPlane(w, h)
+	// The pattern value (the tile rendered as the frame marker renders it,
+	// so image and video marks agree) and local deviation of every pixel.
+	d := &plane{w: w, h: h, p: renderPattern(w, h, c, pat)}
 	sdp := msq // deviation computed in place
-	for yy := 0; yy < h; yy++ {
-		rw := rows[yy]
-		r0 := pf[rw.i0*tileChips : (rw.i0+1)*tileChips]
-		r1 := pf[rw.i1*tileChips : (rw.i1+1)*tileChips]
-		fy := rw.f
-		base := yy * w
-		for xx := 0; xx < w; xx++ {
-			cl := cols[xx]
-			a := r0[cl.i0] + cl.f*(r0[cl.i1]-r0[cl.i0])
-			b := r1[cl.i0] + cl.f*(r1[cl.i1]-r1[cl.i0])
-			i := base + xx
-			d.p[i] = a + fy*(b-a)
-			if v := msq.p[i]; v > 0 {
-				sdp.p[i] = float32(math.Sqrt(float64(v)))
-			} else {
-				sdp.p[i] = 0
-			}
+	for i, v := range msq.p {
+		if v > 0 {
+			sdp.p[i] = float32(math.Sqrt(float64(v)))
+		} else {
+			sdp.p[i] = 0
 		}
 	}
 	// Amplitude at a pixel: g·(floor + deviation), never above what the

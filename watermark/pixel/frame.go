@@ -213,8 +213,9 @@ func (m *FrameMarker) updateAmplitudes() {
 }
 
 // renderPattern renders the tile chips pat (tileChips² values) over a
-// w×h picture with chip size c by bilinear interpolation, exactly as
-// embedDelta does.
+// w×h picture with chip size c by bilinear interpolation. Embed and the
+// frame marker both draw with it, so images and video frames carry the
+// same mark.
 func renderPattern(w, h int, c float64, pat []float64) []float32 {
 	type ax struct {
 		i0, i1 int
