@@ -307,29 +307,30 @@ func (s *explicitSetup) image(ctx context.Context, in, out string, payload water
 		what[len(what)-1] += fmt.Sprintf(", quality %d", info.Quality)
 	}
 	res.applied = append(what, res.applied...)
+	// Read the output once and check what was put into its pixels.
+	img, err := decodePicture(ctx, out, s.o.MaxPixels)
+	if err != nil {
+		return res, fmt.Errorf("decoding the labeled picture: %w", err)
+	}
 	if render != nil {
-		err = checkImageLabel(ctx, out, s.o.MaxPixels)
+		err = checkImageLabel(img)
 	}
 	if err == nil && info.Marked {
-		err = checkImageMark(ctx, out, *s.wm, payload, s.o.MaxPixels)
+		_, err = checkImageMark(img, *s.wm, payload)
 	}
 	return res, err
 }
 
 // checkImageMark reads the watermark back from an output picture.
-func checkImageMark(ctx context.Context, path string, key watermark.Key, payload watermark.Payload, maxPixels int64) error {
-	img, err := decodePicture(ctx, path, maxPixels)
-	if err != nil {
-		return fmt.Errorf("decoding the marked picture: %w", err)
-	}
+func checkImageMark(img image.Image, key watermark.Key, payload watermark.Payload) (watermark.Result, error) {
 	res, err := pixel.Detect(img, key, pixel.Options{})
 	if err != nil {
-		return fmt.Errorf("the watermark does not read back from the output: %w", err)
+		return res, fmt.Errorf("the watermark does not read back from the output: %w", err)
 	}
 	if res.Payload != payload {
-		return fmt.Errorf("the watermark reads back as %s, wrote %s", res.Payload, payload)
+		return res, fmt.Errorf("the watermark reads back as %s, wrote %s", res.Payload, payload)
 	}
-	return nil
+	return res, nil
 }
 
 func (s *explicitSetup) position() string {
@@ -339,11 +340,7 @@ func (s *explicitSetup) position() string {
 
 // checkImageLabel measures the label in an output picture from its pixels:
 // it must be found, and its text must be at least 5 % of the shortest side.
-func checkImageLabel(ctx context.Context, path string, maxPixels int64) error {
-	img, err := decodePicture(ctx, path, maxPixels)
-	if err != nil {
-		return fmt.Errorf("decoding the labeled picture: %w", err)
-	}
+func checkImageLabel(img image.Image) error {
 	found, ok := visible.Locate(img)
 	if !ok {
 		return errors.New("the explicit label cannot be found in the labeled picture")

@@ -261,9 +261,9 @@ func runEmbed(ctx context.Context, o embedOptions, args []string, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("%s: reading the marked picture back: %w", out, err)
 	}
-	res, err := pixel.Detect(img, key, pixel.Options{})
-	if err != nil || res.Payload != payload {
-		return fmt.Errorf("%s: the mark does not read back from the output (%v); nothing was written", in, err)
+	res, err := checkImageMark(img, key, payload)
+	if err != nil {
+		return fmt.Errorf("%s: %w; nothing was written", in, err)
 	}
 	if err := tmp.Commit(false); err != nil {
 		return err
