@@ -56,7 +56,9 @@ func NewAccumulator(w, h int) (*Accumulator, error) {
 	if err := checkSize(image.Rect(0, 0, w, h)); err != nil {
 		return nil, err
 	}
-	s := math.Min(1, workSide/float64(min(w, h)))
+	// The work scale brings the video chip to about 2 pixels, as Detect's
+	// does for Embed's chip on pictures of 1024 pixels and more.
+	s := math.Min(1, 2/videoChipSize(w, h))
 	a := &Accumulator{w: w, h: h, s: s,
 		ww: max(1, int(math.Round(float64(w)*s))),
 		wh: max(1, int(math.Round(float64(h)*s)))}
@@ -171,9 +173,9 @@ func (a *Accumulator) Analyze(key watermark.Key, opts Options) (Analysis, error)
 	for i, v := range a.sum.p {
 		work.p[i] = v * inv
 	}
-	p := tileChips * chipSize(a.w, a.h) * a.s
+	ps := []float64{tileChips * videoChipSize(a.w, a.h) * a.s}
 	t := newTile(key)
-	an := analyzeWork(work, p, a.s, t, key, opts, true)
+	an := analyzeWork(work, ps, a.s, t, key, opts, true)
 	if a.lost || len(a.frames) < 2 {
 		return an, nil
 	}
@@ -199,9 +201,9 @@ func (a *Accumulator) Analyze(key watermark.Key, opts Options) (Analysis, error)
 			work.p[i] += g * float32(v)
 		}
 	}
-	bn := analyzeWork(work, p, a.s, t, key, opts, true)
+	bn := analyzeWork(work, ps, a.s, t, key, opts, true)
 	if bn.Result.Found {
-		bn.Result.FalseAlarm = decodeAttempts * (latticeHypotheses + 1) * math.Pow(2, -watermark.CheckBits)
+		bn.Result.FalseAlarm = decodeAttempts * accLattices * math.Pow(2, -watermark.CheckBits)
 	} else {
 		bn.Result.FalseAlarm = 1
 	}

@@ -52,25 +52,34 @@ func Analyze(img image.Image, key watermark.Key, opts Options) (Analysis, error)
 	return analyzeAt(y, s, t, key, opts), nil
 }
 
-// analyzeAt runs the detector on the luma scaled by s. Two lattices are
-// tried: the one the autocorrelation reveals, and the lattice the embedder
+// analyzeAt runs the detector on the luma scaled by s. The lattices tried
+// are the one the autocorrelation reveals and the lattice the embedder
 // would have used at this very size (right whenever the geometry was not
 // changed, and for small images also after crops, which keep the chip size);
 // the second keeps unscaled images readable when the autocorrelation is
-// too weak, as on small pictures.
+// too weak, as on small pictures. Where FrameMarker draws a coarser chip
+// than Embed (frames under 1024 pixels on the short side), its lattice is
+// tried as well, so that a still taken from a marked video is read.
 func analyzeAt(y *plane, s float64, t *tile, key watermark.Key, opts Options) Analysis {
 	ww := max(1, int(math.Round(float64(y.w)*s)))
 	wh := max(1, int(math.Round(float64(y.h)*s)))
-	return analyzeWork(whiten(y.resize(ww, wh)), tileChips*chipSize(y.w, y.h)*s, s, t, key, opts, false)
+	ps := []float64{tileChips * chipSize(y.w, y.h) * s}
+	if v := videoChipSize(y.w, y.h); v != chipSize(y.w, y.h) {
+		ps = append(ps, tileChips*v*s)
+	}
+	return analyzeWork(whiten(y.resize(ww, wh)), ps, s, t, key, opts, false)
 }
 
 // analyzeWork runs sync and decoding on a whitened plane, the picture
-// scaled by s, on which the embedder's tile period is p.
-// With axis, findAxisLattice's lattice is tried too, after findLattice's
-// (a third hypothesis, counted in the false-alarm probability).
-func analyzeWork(work *plane, p, s float64, t *tile, key watermark.Key, opts Options, axis bool) Analysis {
-	lattices := [][2][2]float64{{{p, 0}, {0, p}}}
-	hyp := float64(latticeHypotheses)
+// scaled by s. The lattices tried are the autocorrelation's, then with
+// axis findAxisLattice's, then the square lattices of the embedder's tile
+// periods ps; every one counts in the false-alarm probability.
+func analyzeWork(work *plane, ps []float64, s float64, t *tile, key watermark.Key, opts Options, axis bool) Analysis {
+	var lattices [][2][2]float64
+	for _, p := range ps {
+		lattices = append(lattices, [2][2]float64{{p, 0}, {0, p}})
+	}
+	hyp := float64(1 + len(ps))
 	c := autocorr(work)
 	if axis {
 		hyp++
@@ -523,8 +532,9 @@ type syncPeak struct {
 
 const decodeAttempts = 3
 
-// latticeHypotheses is the number of lattices analyzeAt may try.
-const latticeHypotheses = 2
+// accLattices is the number of lattices an Accumulator's analysis tries:
+// the autocorrelation's, the axis-aligned one and the embedder's.
+const accLattices = 3
 
 // whitenRadius is the radius of the local mean removed before detection.
 const whitenRadius = 2

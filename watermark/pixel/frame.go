@@ -53,7 +53,7 @@ func NewFrameMarker(w, h int, key watermark.Key, payload watermark.Payload, opts
 	if err := checkSize(image.Rect(0, 0, w, h)); err != nil {
 		return nil, err
 	}
-	c := chipSize(w, h)
+	c := videoChipSize(w, h)
 	pat := newTile(key).pattern(watermark.Encode(key, payload))
 	m := &FrameMarker{w: w, h: h, pat: renderPattern(w, h, c, pat)}
 	r := max(2, int(math.Round(c)))

@@ -67,3 +67,14 @@ func chipSize(w, h int) float64 {
 	m := float64(min(w, h))
 	return math.Max(minChip, m/chipDiv)
 }
+
+// minVideoChip is the smallest chip of the video mark: codecs quantise
+// away the finest detail first, and a 2.5-pixel chip at 640×360 lost whole
+// segments to x264 at CRF 20 for some keys.
+const minVideoChip = 4.0
+
+// videoChipSize returns the chip size FrameMarker draws and an
+// Accumulator expects for w×h frames: chipSize, but at least minVideoChip.
+func videoChipSize(w, h int) float64 {
+	return math.Max(minVideoChip, chipSize(w, h))
+}
