@@ -102,6 +102,9 @@ func TestValidate(t *testing.T) {
 		{"name as producer", Label{Label: "2", ContentProducer: "ExampleAI", ProduceID: "x"}, Strict, ""},
 		{"bad label", Label{Label: "4", ContentProducer: "p", ProduceID: "x"}, Lenient, "label-value:error"},
 		{"no producer", Label{Label: "1", ProduceID: "x"}, Lenient, "no-producer:error"},
+		// A platform's own label for a suspected upload: producer unknown.
+		{"platform's case 3", Label{Label: "3", ContentPropagator: "q", PropagateID: "y"}, Strict, "no-producer:warning"},
+		{"unknown producer of AI content", Label{Label: "1", ContentPropagator: "q", PropagateID: "y"}, Strict, "no-producer:error,no-produce-id:error"},
 		{"space strict", Label{Label: "1", ContentProducer: "Example AI", ProduceID: "x"}, Strict, "charset:error"},
 		{"space lenient", Label{Label: "1", ContentProducer: "Example AI", ProduceID: "x"}, Lenient, "charset:warning"},
 		{"chinese", Label{Label: "1", ContentProducer: "p", ProduceID: "编号1"}, Lenient, "charset:warning"},

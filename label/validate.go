@@ -56,7 +56,10 @@ const (
 )
 
 // Validate checks a label's values. Label must be "1", "2" or "3" and the
-// producer must be named in any mode. The character set (printable ASCII
+// producer must be named in any mode, except in a label a platform wrote for
+// content it found possibly or suspected AI-generated (Label "2" or "3"),
+// whose producer it may not know: there an empty ContentProducer (and
+// ProduceID) is a warning. The character set (printable ASCII
 // without space, '"' and '\'), empty ProduceID and unknown or missing keys
 // found by Parse are errors in Strict mode and warnings in Lenient mode; a
 // value that looks like a provider code but breaks the 27-character layout
@@ -73,11 +76,17 @@ func Validate(l Label, mode Mode) []Problem {
 		ps = append(ps, Problem{Code: "label-value", Severity: Error,
 			Message: fmt.Sprintf("Label is %q; it must be \"1\", \"2\" or \"3\"", l.Label)})
 	}
-	if l.ContentProducer == "" {
+	switch {
+	case l.ContentProducer == "" && (l.Label == "2" || l.Label == "3"):
+		// A platform that marks an upload as possibly or suspected
+		// AI-generated (Measures Art. 6) does not know who made it.
+		ps = append(ps, Problem{Code: "no-producer", Severity: Warning,
+			Message: "ContentProducer is empty (the producer is unknown, as for a platform's Label 2 or 3)"})
+	case l.ContentProducer == "":
 		ps = append(ps, Problem{Code: "no-producer", Severity: Error,
 			Message: "ContentProducer is empty"})
 	}
-	if l.ProduceID == "" {
+	if l.ProduceID == "" && !(l.ContentProducer == "" && (l.Label == "2" || l.Label == "3")) {
 		ps = append(ps, Problem{Code: "no-produce-id", Severity: soft,
 			Message: "ProduceID is empty"})
 	}

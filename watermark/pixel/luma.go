@@ -20,7 +20,7 @@ func newPlane(w, h int) *plane { return &plane{w: w, h: h, p: make([]float32, w*
 func checkSize(b image.Rectangle) error {
 	w, h := b.Dx(), b.Dy()
 	if w < MinSide || h < MinSide {
-		return fmt.Errorf("%w: %dx%d, need at least %dx%d", watermark.ErrTooSmall, w, h, MinSide, MinSide)
+		return fmt.Errorf("%w: %dx%d, need at least %d pixels on each side", watermark.ErrTooSmall, w, h, MinSide)
 	}
 	if int64(w)*int64(h) > MaxPixels {
 		return fmt.Errorf("pixel: image %dx%d exceeds %d pixels", w, h, MaxPixels)
