@@ -18,10 +18,8 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/batch"
 	"github.com/aigcmark/aigcmark/cmd/internal/fileset"
 	"github.com/aigcmark/aigcmark/cmd/internal/progress"
-	"github.com/aigcmark/aigcmark/cmd/internal/safewrite"
 	"github.com/aigcmark/aigcmark/cmd/internal/video"
 	"github.com/aigcmark/aigcmark/label"
-	"github.com/aigcmark/aigcmark/label/digest"
 	"github.com/aigcmark/aigcmark/label/sign"
 	"github.com/aigcmark/aigcmark/label/visible"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
@@ -399,41 +397,12 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, signer sig
 
 	// The signature covers the content as it will be: after the explicit
 	// label, whose digest the metadata label does not change.
-	var content sign.Content
-	if signer != nil {
-		d, err := digest.SumFormat(format, src)
-		if err != nil {
-			return labelResult{err: fmt.Errorf("signing: %w", err)}
-		}
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return labelResult{err: err}
-		}
-		content = sign.Content{Container: format.Name(), Digest: d}
-		if l, err = sign.SignLabel(signer, sign.Producer, l, content); err != nil {
-			return labelResult{err: fmt.Errorf("signing: %w", err)}
-		}
-	}
-
-	tmp, err := safewrite.Create(target, st.Mode().Perm())
+	written, signed, err := writeLabel(src, format, target, st.Mode().Perm(), o.InPlace, l, signer, sign.Producer)
 	if err != nil {
 		return labelResult{err: err}
 	}
-	defer tmp.Discard()
-	if err := format.Write(tmp, src, l); err != nil {
-		return labelResult{err: err}
-	}
-	if signer != nil {
-		if err := verifySigned(tmp.File, format, signer, l); err != nil {
-			return labelResult{err: fmt.Errorf("the labeled file did not check out, nothing was written: %w", err)}
-		}
+	if signed {
 		res.applied = append(res.applied, "signed ReservedCode1")
-	}
-	written, err := verifyOutput(tmp.File, format, l)
-	if err != nil {
-		return labelResult{err: fmt.Errorf("the labeled file did not check out, nothing was written: %w", err)}
-	}
-	if err := tmp.Commit(o.InPlace); err != nil {
-		return labelResult{err: err}
 	}
 	res.out, res.id, res.replaced = target, id, replacedNote(old, l)
 	res.applied = append(res.applied, "metadata label in "+written.Carrier)
@@ -478,24 +447,4 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// verifySigned checks the signature of the written file against its own
-// content: the digest of what was written must verify with the key.
-func verifySigned(f *os.File, format label.Format, s sign.Scheme, l label.Label) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	d, err := digest.SumFormat(format, f)
-	if err != nil {
-		return fmt.Errorf("digest of the output: %w", err)
-	}
-	keys := sign.Keyring{}
-	if _, err := keys.Add(s.Public(), "the signing key"); err != nil {
-		return err
-	}
-	if r := sign.Verify(keys, sign.Producer, l, sign.Content{Container: format.Name(), Digest: d}); r.Status != sign.Valid {
-		return fmt.Errorf("the signature does not verify on the output: %s", r.Reason)
-	}
-	return nil
 }

@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			inspectCommand(),
 			keygenCommand(),
 			watermarkCommand(),
+			verifyCommand(),
+			propagateCommand(),
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
 		// Exit codes are decided in exitCode, not inside urfave/cli.
