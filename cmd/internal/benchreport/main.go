@@ -47,6 +47,7 @@ type options struct {
 	Video      bool   // also run the video case
 	VideoOpts  videoOptions
 	ImagesN    int       // 1080p JPEGs in the explicit-label case
+	VerifyN    int       // files in the verify case
 	Command    string    // how the program was invoked, for the report
 	Stdout     io.Writer // the table
 	Log        io.Writer // progress
@@ -80,6 +81,7 @@ func main() {
 	flag.IntVar(&o.VideoOpts.ClipSeconds, "video-clip", defaultVideo.ClipSeconds, "seconds of the 1080p clip timed against ffmpeg")
 	flag.IntVar(&o.VideoOpts.LongMinutes, "video-long", defaultVideo.LongMinutes, "minutes of the long video whose memory is followed")
 	flag.IntVar(&o.ImagesN, "images-n", 40, "number of 1080p JPEGs given the explicit label")
+	flag.IntVar(&o.VerifyN, "verify-n", 1000, "number of files in the mixed batch verify checks (0 skips it)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "benchreport: unexpected arguments:", flag.Args())
@@ -113,8 +115,10 @@ type benchCase struct {
 	Bytes  int64
 	Large  bool
 	// Explicit cases draw the explicit label; they report pictures per
-	// second instead of a comparison.
+	// second instead of a comparison. So do the cases that report RateOf
+	// ("files verified").
 	Explicit bool
+	RateOf   string
 	About    string // how the input was made
 	Tools    []tool
 }
@@ -340,6 +344,34 @@ func run(ctx context.Context, o options) (err error) {
 			Tools: []tool{
 				{Name: "aigcmark", Argv: func(out string) []string { return explicitArgs(out) }, Check: check},
 				{Name: "aigcmark --jobs 1", Argv: func(out string) []string { return explicitArgs(out, "--jobs", "1") }, Check: check},
+			},
+		})
+	}
+
+	// Verification of a mixed batch, as a platform checks uploads.
+	if o.VerifyN > 0 {
+		signer, err := keygenSign(ctx, bin, work)
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(work, "mixed")
+		logf("labeling the fixtures and copying them into %d files in %s", o.VerifyN, dir)
+		files, bytes, err := generateMixed(ctx, bin, o.Producer, signer+".key", work, dir, o.VerifyN)
+		if err != nil {
+			return err
+		}
+		verifyArgs := func(out string, extra ...string) []string {
+			script := `out=$1; shift; mkdir -p "$out" && exec "$@" > "$out/verify.jsonl"`
+			return append(append([]string{"sh", "-c", script, "sh", out, bin, "verify", "--json", "--trust", signer + ".pub"}, extra...), dir)
+		}
+		check := func(_ context.Context, out string) error { return checkVerified(out, len(files)) }
+		cases = append(cases, &benchCase{
+			Name: fmt.Sprintf("%d mixed files, verify", len(files)), Key: "verify", Inputs: files,
+			Files: len(files), Bytes: bytes, Explicit: true, RateOf: "files verified",
+			About: "the bundled JPEG, PNG, WebP, GIF, WAV, MP3, FLAC, Ogg and Markdown fixtures, labeled (explicit + metadata, signed ReservedCode1) and copied round-robin; verify reads every label, checks the signature against the content digest, looks for the explicit label in the pixels, samples or text, and reads IPTC, C2PA and generator metadata",
+			Tools: []tool{
+				{Name: "aigcmark", Argv: func(out string) []string { return verifyArgs(out) }, Check: check},
+				{Name: "aigcmark --jobs 1", Argv: func(out string) []string { return verifyArgs(out, "--jobs", "1") }, Check: check},
 			},
 		})
 	}

@@ -61,7 +61,11 @@ func (rep *report) verdicts() []verdict {
 		if c.Explicit {
 			if one := rep.find(c, "aigcmark --jobs 1"); one != nil && aig != nil {
 				rate := func(r *result) float64 { return float64(c.Files) / r.Median().Seconds() }
-				vs = append(vs, verdict{Target: c.Name + ": pictures labeled per second (no target set)", Info: true,
+				what := c.RateOf
+				if what == "" {
+					what = "pictures labeled"
+				}
+				vs = append(vs, verdict{Target: c.Name + ": " + what + " per second (no target set)", Info: true,
 					Measured: fmt.Sprintf("%.1f/s on one core (--jobs 1), %.1f/s on all %d cores", rate(one), rate(aig), runtime.NumCPU())})
 			}
 			continue
