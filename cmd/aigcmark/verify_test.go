@@ -411,3 +411,36 @@ func repoRoot(t *testing.T) string {
 	t.Fatal("no go.mod above " + wd)
 	return ""
 }
+
+// The documented keys of a `verify --json` line, every one always present.
+func TestVerifyJSONKeys(t *testing.T) {
+	_, stdout, _ := runCLI(t, "verify", "--json", fixtures.Path("labeled/exiftool.jpg"), fixtures.Path("bad/truncated.jpg"))
+	want := []string{"path", "format", "kind", "digest", "labels", "problems", "watermark", "explicit", "traces", "c2pa", "verdict", "error"}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), stdout)
+	}
+	for _, s := range lines {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range want {
+			if _, ok := m[k]; !ok {
+				t.Errorf("no %q in %s", k, s)
+			}
+		}
+		if len(m) != len(want) {
+			t.Errorf("%d keys, want %d: %s", len(m), len(want), s)
+		}
+	}
+	var l struct {
+		Labels []map[string]json.RawMessage
+	}
+	json.Unmarshal([]byte(lines[0]), &l)
+	for _, k := range []string{"carrier", "location", "offset", "form", "aigc", "raw", "holds", "why", "signatures"} {
+		if _, ok := l.Labels[0][k]; !ok {
+			t.Errorf("labels[0] has no %q", k)
+		}
+	}
+}
