@@ -66,6 +66,14 @@ type labelReport struct {
 	Raw      string      `json:"raw"`
 }
 
+func newLabelReport(x label.Found) labelReport {
+	form := "bare"
+	if x.Wrapped {
+		form = "wrapped"
+	}
+	return labelReport{Carrier: x.Carrier, Location: x.Where, Offset: x.Offset, Form: form, AIGC: x.Label, Raw: x.Raw}
+}
+
 func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("inspect: no inputs")
@@ -134,12 +142,7 @@ func inspectOne(ctx context.Context, o inspectOptions, in fileset.File, mode lab
 		return fail(err)
 	}
 	for _, x := range found {
-		form := "bare"
-		if x.Wrapped {
-			form = "wrapped"
-		}
-		r.Labels = append(r.Labels, labelReport{Carrier: x.Carrier, Location: x.Where, Offset: x.Offset,
-			Form: form, AIGC: x.Label, Raw: x.Raw})
+		r.Labels = append(r.Labels, newLabelReport(x))
 	}
 	r.Problems = append(r.Problems, label.Review(found, mode)...)
 	r.Compliant = len(found) > 0 && !label.HasErrors(r.Problems)

@@ -316,12 +316,7 @@ func (v *verifier) check(ctx context.Context, in fileset.File) verifyReport {
 
 // judge checks one label: its values and both integrity fields.
 func (v *verifier) judge(x label.Found, content *sign.Content) verifiedLabel {
-	form := "bare"
-	if x.Wrapped {
-		form = "wrapped"
-	}
-	vl := verifiedLabel{labelReport: labelReport{Carrier: x.Carrier, Location: x.Where, Offset: x.Offset,
-		Form: form, AIGC: x.Label, Raw: x.Raw}, Holds: true, Signatures: []signatureReport{}}
+	vl := verifiedLabel{labelReport: newLabelReport(x), Holds: true, Signatures: []signatureReport{}}
 	var why []string
 	ps := append(label.ApplyMode(x.Problems, label.Lenient), label.Validate(x.Label, label.Lenient)...)
 	for _, p := range ps {

@@ -14,6 +14,7 @@ import (
 	"github.com/aigcmark/aigcmark/fixtures"
 	"github.com/aigcmark/aigcmark/label"
 	"github.com/aigcmark/aigcmark/label/all"
+	"github.com/aigcmark/aigcmark/label/labeltest"
 	"github.com/aigcmark/aigcmark/label/visible"
 )
 
@@ -258,19 +259,7 @@ func moveLabel(t *testing.T, from, onto, out string) {
 	if err != nil || len(found) != 1 {
 		t.Fatalf("%s: %v, %d labels", from, err, len(found))
 	}
-	src, err := os.Open(onto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	if err := format.Write(dst, src, found[0].Label); err != nil {
-		t.Fatal(err)
-	}
+	labeltest.WriteFile(t, format, onto, out, found[0].Label)
 }
 
 // Labels in the forms vendors write — wrapped JSON, names instead of
