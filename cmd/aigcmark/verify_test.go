@@ -20,10 +20,10 @@ import (
 
 // verifyLine is the part of a `verify --json` line the tests read.
 type verifyLine struct {
-	Path    string
-	Format  *string
-	Digest  *string
-	Labels  []struct {
+	Path   string
+	Format *string
+	Digest *string
+	Labels []struct {
 		AIGC       label.Label
 		Holds      bool
 		Why        *string
