@@ -201,18 +201,37 @@ func TestAccumulator(t *testing.T) {
 	}
 }
 
+// BenchmarkFrameMarker1080p marks the frames of a static scene (each
+// frame the same picture, as the marker sees a still shot) and of a scene
+// that changes every frame.
 func BenchmarkFrameMarker1080p(b *testing.B) {
-	g := synthLuma(11, 1920, 1080)
-	m, err := pixel.NewFrameMarker(1920, 1080, key, payload, pixel.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(g.Pix)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := m.MarkLuma(g.Pix, g.Stride, false); err != nil {
-			b.Fatal(err)
+	for _, moving := range []bool{false, true} {
+		name := "static"
+		if moving {
+			name = "moving"
 		}
+		b.Run(name, func(b *testing.B) {
+			frames := []*image.Gray{synthLuma(11, 1920, 1080), synthLuma(12, 1920, 1080)}
+			m, err := pixel.NewFrameMarker(1920, 1080, key, payload, pixel.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf := make([]byte, len(frames[0].Pix))
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				f := frames[0]
+				if moving {
+					f = frames[i%2]
+				}
+				i++
+				copy(buf, f.Pix)
+				if err := m.MarkLuma(buf, 1920, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
