@@ -23,6 +23,7 @@ import (
 	"github.com/aigcmark/aigcmark/label/sign"
 	"github.com/aigcmark/aigcmark/label/visible"
 	"github.com/aigcmark/aigcmark/label/visible/picture"
+	"github.com/aigcmark/aigcmark/label/xmp"
 	"github.com/aigcmark/aigcmark/watermark"
 )
 
@@ -44,6 +45,7 @@ type labelOptions struct {
 	Progress    bool
 	WMKey       string
 	SignKey     string
+	IPTC        bool
 }
 
 func labelCommand() *cli.Command {
@@ -75,6 +77,7 @@ func labelCommand() *cli.Command {
 			&cli.StringFlag{Name: "explicit", Value: "auto", Usage: "explicit labels: auto (every image, video, audio and text file) or none (metadata only; needs --audit-log)", Destination: &o.Explicit.Mode, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "audit-log", Usage: "with --explicit none: append a JSON line per file handed out without its explicit label to `FILE`", Destination: &o.AuditLog, Category: "Explicit labels"},
 			&cli.StringFlag{Name: "recipient", Usage: "who receives the content handed out with --explicit none (user or account), for the audit log", Destination: &o.Recipient, Category: "Explicit labels"},
+			&cli.BoolFlag{Name: "iptc", Value: true, Usage: "also write the IPTC digital source type trainedAlgorithmicMedia beside the XMP label (JPEG, PNG, WebP, GIF), for platforms outside China; --iptc=false leaves it out (never removes one already there)", Destination: &o.IPTC},
 			&cli.StringFlag{Name: "sign-key", Usage: "sign ReservedCode1 with the Ed25519 key `FILE` (keygen --sign) over the producer's fields and a digest of the content", Destination: &o.SignKey, Category: "Integrity"},
 			&cli.StringFlag{Name: "wm-key", Usage: "also embed the invisible watermark made with the key `FILE` (pictures; its payload is the first 64 bits of HMAC-SHA256(key, ContentProducer/ProduceID), recorded in --report)", Destination: &o.WMKey, Category: "Watermark"},
 			&cli.StringFlag{Name: "text", Value: visible.DefaultText, Usage: "label `TEXT` on images and video; must contain \"AI\" or \"人工智能\" and \"生成\" or \"合成\"", Destination: &o.Explicit.Text, Category: "Images and video"},
@@ -332,6 +335,7 @@ func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, signer sig
 		return labelResult{err: err}
 	}
 	defer src.Close()
+	format = xmp.Configure(format, xmp.Options{NoSourceType: !o.IPTC})
 	st, err := src.Stat()
 	if err != nil {
 		return labelResult{err: err}

@@ -433,3 +433,28 @@ func TestVerifyJSONKeys(t *testing.T) {
 		}
 	}
 }
+
+// label writes the IPTC digital source type beside the XMP label unless
+// --iptc=false; verify reports it as a strong trace.
+func TestLabelWritesIPTCSourceType(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		flag string
+		want bool
+	}{{"--iptc", true}, {"--iptc=false", false}} {
+		out := filepath.Join(dir, tt.flag)
+		if code, _, stderr := runCLI(t, "label", "--producer", producer, tt.flag, "--out", out, fixtures.Path("png/palette.png")); code != exitOK {
+			t.Fatal(stderr)
+		}
+		_, ls := verifyJSON(t, filepath.Join(out, "palette.png"))
+		got := false
+		for _, tr := range ls[0].Traces {
+			if tr.Kind == "metadata" && strings.Contains(tr.Source, "DigitalSourceType") && tr.Strength == "strong" {
+				got = true
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: DigitalSourceType trace %v, want %v: %+v", tt.flag, got, tt.want, ls[0].Traces)
+		}
+	}
+}

@@ -11,18 +11,30 @@
 // specification, https://www.w3.org/Graphics/GIF/spec-gif89a.txt) by its
 // sub-block lengths without decoding the images; the writer copies every
 // block it does not change byte for byte.
+//
+// Beside a label "1" the writer also states the IPTC digital source type
+// trainedAlgorithmicMedia in the packet, unless the packet states one
+// already or Format.XMP turns it off (see xmp.Options).
 package gif
 
 import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
-// Format is the GIF container. The zero value is ready to use.
-type Format struct{}
+// Format is the GIF container. The zero value is ready to use: it writes
+// the IPTC digital source type beside a label "1" (see xmp.Options).
+type Format struct {
+	// XMP chooses what the writer puts into the XMP packet beside the label.
+	XMP xmp.Options
+}
 
-var _ label.Format = Format{}
+var _ xmp.Configurable = Format{}
+
+// WithXMP returns a copy of f that writes XMP packets with o.
+func (f Format) WithXMP(o xmp.Options) label.Format { f.XMP = o; return f }
 
 // Name returns "gif".
 func (Format) Name() string { return "gif" }
@@ -51,11 +63,12 @@ func (Format) Read(r io.ReadSeeker) ([]label.Found, error) {
 // inserted after the global colour table and the application and comment
 // extensions that lead the file (so that a NETSCAPE2.0 loop extension stays
 // first), before the first frame. A GIF87a file becomes GIF89a, the version
-// that has extensions.
-func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
+// that has extensions. The packet also gets the digital source type f.XMP
+// asks for.
+func (f Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 	lay, err := parse(src)
 	if err != nil {
 		return err
 	}
-	return lay.write(dst, src, l)
+	return lay.write(dst, src, l, f.XMP)
 }

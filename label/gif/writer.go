@@ -17,9 +17,9 @@ type edit struct {
 	data     []byte
 }
 
-// write streams src to dst with the edits that put l in the XMP packet.
-func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
-	value := string(l.JSON())
+// write streams src to dst with the edits that put l in the XMP packet,
+// written with opts.
+func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label, opts xmp.Options) error {
 	var edits []edit
 	if lay.version != "89a" {
 		edits = append(edits, edit{3, 6, []byte("89a")})
@@ -32,7 +32,7 @@ func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label) error 
 		var p []byte
 		var err error
 		if !primary {
-			p, err = xmp.Set(b.packet, value)
+			p, err = opts.Set(b.packet, l)
 		} else {
 			// A second XMP extension with a label: its label goes, so
 			// that the file keeps exactly one.
@@ -49,7 +49,7 @@ func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label) error 
 		edits = append(edits, edit{b.off, b.end, ext})
 	}
 	if !primary {
-		ext, err := extension(xmp.New(value), -1)
+		ext, err := extension(opts.New(l), -1)
 		if err != nil {
 			return err
 		}

@@ -12,18 +12,30 @@
 // It does not write Extended XMP: a packet that does not fit one segment is
 // an error. Extended XMP segments are copied as they are and not searched
 // for labels.
+//
+// Beside a label "1" the writer also states the IPTC digital source type
+// trainedAlgorithmicMedia in the packet, unless the packet states one
+// already or Format.XMP turns it off (see xmp.Options).
 package jpeg
 
 import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
-// Format is the JPEG container. The zero value is ready to use.
-type Format struct{}
+// Format is the JPEG container. The zero value is ready to use: it writes
+// the IPTC digital source type beside a label "1" (see xmp.Options).
+type Format struct {
+	// XMP chooses what the writer puts into the XMP packet beside the label.
+	XMP xmp.Options
+}
 
-var _ label.Format = Format{}
+var _ xmp.Configurable = Format{}
+
+// WithXMP returns a copy of f that writes XMP packets with o.
+func (f Format) WithXMP(o xmp.Options) label.Format { f.XMP = o; return f }
 
 // Name returns "jpeg".
 func (Format) Name() string { return "jpeg" }
@@ -45,12 +57,13 @@ func (Format) Read(r io.ReadSeeker) ([]label.Found, error) {
 // Write copies src to dst with l in the XMP packet: an existing standard
 // XMP segment has its TC260:AIGC property set (every other property kept),
 // otherwise a new APP1 XMP segment is inserted after the leading APP0
-// (JFIF) and APP1 (Exif) segments. A label in an EXIF UserComment is
-// overwritten with spaces, so the output carries exactly one label.
-func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
+// (JFIF) and APP1 (Exif) segments. The packet also gets the digital source
+// type f.XMP asks for. A label in an EXIF UserComment is overwritten with
+// spaces, so the output carries exactly one label.
+func (f Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 	lay, err := parse(src)
 	if err != nil {
 		return err
 	}
-	return lay.write(dst, src, l)
+	return lay.write(dst, src, l, f.XMP)
 }

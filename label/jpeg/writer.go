@@ -17,17 +17,16 @@ type edit struct {
 	data     []byte
 }
 
-// write streams src to dst with the edits that put l in the XMP packet and
-// blank labels elsewhere.
-func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
-	value := string(l.JSON())
+// write streams src to dst with the edits that put l in the XMP packet,
+// written with opts, and blank labels elsewhere.
+func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label, opts xmp.Options) error {
 	var edits []edit
 	primary := -1
 	for i, s := range lay.segs {
 		switch {
 		case s.kind == kindXMP && primary < 0:
 			primary = i
-			p, err := xmp.Set(s.payload, value)
+			p, err := opts.Set(s.payload, l)
 			if err != nil {
 				return &label.FormatError{Format: "jpeg", Offset: s.off, Msg: "cannot update the XMP packet in APP1 segment", Err: err}
 			}
@@ -57,7 +56,7 @@ func (lay *layout) write(dst io.Writer, src io.ReadSeeker, l label.Label) error 
 		}
 	}
 	if primary < 0 {
-		seg, err := xmpSegment(xmp.New(value), -1)
+		seg, err := xmpSegment(opts.New(l), -1)
 		if err != nil {
 			return err
 		}

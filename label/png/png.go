@@ -10,6 +10,10 @@
 // Every chunk Write copies is checked against its CRC while it streams
 // through; every other chunk, APNG chunks and unknown ones included, is
 // copied byte for byte and in order.
+//
+// Beside a label "1" the writer also states the IPTC digital source type
+// trainedAlgorithmicMedia in the packet, unless the packet states one
+// already or Format.XMP turns it off (see xmp.Options).
 package png
 
 import (
@@ -17,6 +21,7 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
 // Signature is the eight bytes every PNG file starts with.
@@ -30,10 +35,17 @@ const (
 
 const name = "png"
 
-// Format is the PNG container. The zero value is ready to use.
-type Format struct{}
+// Format is the PNG container. The zero value is ready to use: it writes
+// the IPTC digital source type beside a label "1" (see xmp.Options).
+type Format struct {
+	// XMP chooses what the writer puts into the XMP packet beside the label.
+	XMP xmp.Options
+}
 
-var _ label.Format = Format{}
+var _ xmp.Configurable = Format{}
+
+// WithXMP returns a copy of f that writes XMP packets with o.
+func (f Format) WithXMP(o xmp.Options) label.Format { f.XMP = o; return f }
 
 // Name returns "png".
 func (Format) Name() string { return name }
@@ -51,8 +63,9 @@ func (Format) Read(r io.ReadSeeker) ([]label.Found, error) {
 	return s.found, nil
 }
 
-// Write copies src to dst with l in the XMP iTXt chunk. See the package
+// Write copies src to dst with l in the XMP iTXt chunk, whose packet also
+// gets the digital source type f.XMP asks for. See the package
 // documentation.
-func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
-	return write(dst, src, l)
+func (f Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
+	return write(dst, src, l, f.XMP)
 }

@@ -14,9 +14,10 @@ import (
 // chunk, if any; the second copies the chunks, checking every CRC, with
 // these changes:
 //
-//   - the first iTXt XML:com.adobe.xmp chunk gets the label through xmp.Set,
-//     in place; it is written uncompressed (a compressed one is
-//     decompressed), keeping its language tag and translated keyword;
+//   - the first iTXt XML:com.adobe.xmp chunk gets the label (and the
+//     digital source type opts asks for) through opts.Set, in place; it is
+//     written uncompressed (a compressed one is decompressed), keeping its
+//     language tag and translated keyword;
 //   - without one, a new uncompressed iTXt XMP chunk goes right after IHDR;
 //   - further XMP iTXt chunks lose their TC260:AIGC properties (xmp.Drop);
 //   - tEXt, zTXt and iTXt chunks with keyword AIGC are left out: their label
@@ -25,12 +26,11 @@ import (
 //     in place (same length, so no EXIF offset moves).
 //
 // Bytes after IEND, if any, are copied unchanged.
-func write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
+func write(dst io.Writer, src io.ReadSeeker, l label.Label, opts xmp.Options) error {
 	s, err := scan(src)
 	if err != nil {
 		return err
 	}
-	value := string(l.JSON())
 	if _, err := io.WriteString(dst, Signature); err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 				}
 				var packet []byte
 				if c.off == s.xmpOff {
-					packet, err = xmp.Set(t.value, value)
+					packet, err = opts.Set(t.value, l)
 				} else {
 					vals, ferr := xmp.Find(t.value)
 					if ferr == nil && len(vals) == 0 {
@@ -83,7 +83,7 @@ func write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 			return err
 		}
 		if c.typ == "IHDR" && s.xmpOff < 0 {
-			_, err := dst.Write(appendChunk(nil, "iTXt", itxt(KeywordXMP, nil, nil, xmp.New(value))))
+			_, err := dst.Write(appendChunk(nil, "iTXt", itxt(KeywordXMP, nil, nil, opts.New(l))))
 			return err
 		}
 		return nil

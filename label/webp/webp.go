@@ -9,6 +9,10 @@
 // Specification: "WebP Container Specification",
 // https://developers.google.com/speed/webp/docs/riff_container;
 // GB 45438-2025 Annex E.
+//
+// Beside a label "1" the writer also states the IPTC digital source type
+// trainedAlgorithmicMedia in the packet, unless the packet states one
+// already or Format.XMP turns it off (see xmp.Options).
 package webp
 
 import (
@@ -16,12 +20,20 @@ import (
 	"io"
 
 	"github.com/aigcmark/aigcmark/label"
+	"github.com/aigcmark/aigcmark/label/xmp"
 )
 
-// Format is the WebP container. Its zero value is ready to use.
-type Format struct{}
+// Format is the WebP container. The zero value is ready to use: it writes
+// the IPTC digital source type beside a label "1" (see xmp.Options).
+type Format struct {
+	// XMP chooses what the writer puts into the XMP packet beside the label.
+	XMP xmp.Options
+}
 
-var _ label.Format = Format{}
+var _ xmp.Configurable = Format{}
+
+// WithXMP returns a copy of f that writes XMP packets with o.
+func (f Format) WithXMP(o xmp.Options) label.Format { f.XMP = o; return f }
 
 // Name returns "webp".
 func (Format) Name() string { return "webp" }

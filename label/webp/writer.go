@@ -22,15 +22,16 @@ import (
 // bytes kept. An existing XMP packet is edited with xmp.Set, keeping its
 // other properties (a label in any further XMP chunk is dropped); otherwise
 // a new XMP chunk goes after the image and EXIF chunks, in the order the
-// container specification gives. A label in the EXIF chunk's UserComment
-// is blanked in place (the label moves to XMP). Every other chunk is copied
+// container specification gives. The packet also gets the digital source
+// type format.XMP asks for. A label in the EXIF chunk's UserComment is
+// blanked in place (the label moves to XMP). Every other chunk is copied
 // byte for byte.
-func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
+func (format Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
+	opts := format.XMP
 	f, err := scan(src)
 	if err != nil {
 		return err
 	}
-	value := string(l.JSON())
 	var out []riff.Out
 	if f.vp8x == nil {
 		d := make([]byte, 10)
@@ -67,7 +68,7 @@ func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 			var err error
 			switch {
 			case !placed:
-				p, err = xmp.Set(f.xmp[i], value)
+				p, err = opts.Set(f.xmp[i], l)
 				placed = true
 			default:
 				p, err = xmp.Drop(f.xmp[i])
@@ -102,7 +103,7 @@ func (Format) Write(dst io.Writer, src io.ReadSeeker, l label.Label) error {
 		}
 	}
 	if !placed {
-		out = slices.Insert(out, xmpAt, riff.New(idXMP, xmp.New(value)))
+		out = slices.Insert(out, xmpAt, riff.New(idXMP, opts.New(l)))
 	}
 	return f.rd.Rewrite(dst, out)
 }

@@ -6,15 +6,15 @@ import (
 	"testing"
 )
 
-const label = `{"Label":"1","ContentProducer":"a<b&c","ProduceID":"x","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}`
+const labelJSON = `{"Label":"1","ContentProducer":"a<b&c","ProduceID":"x","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}`
 
 func TestNewFindRoundTrip(t *testing.T) {
-	p := New(label)
+	p := New(labelJSON)
 	vals, err := Find(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vals) != 1 || vals[0].Text != label {
+	if len(vals) != 1 || vals[0].Text != labelJSON {
 		t.Fatalf("Find(New) = %+v", vals)
 	}
 }
@@ -32,12 +32,12 @@ const photoshop = `<?xpacket begin="` + "\ufeff" + `" id="W5M0MpCehiHzreSzNTczkc
 <?xpacket end="w"?>`
 
 func TestSetInsertKeepsEverythingElse(t *testing.T) {
-	out, err := Set([]byte(photoshop), label)
+	out, err := Set([]byte(photoshop), labelJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
 	vals, err := Find(out)
-	if err != nil || len(vals) != 1 || vals[0].Text != label {
+	if err != nil || len(vals) != 1 || vals[0].Text != labelJSON {
 		t.Fatalf("Find after insert = %+v, %v", vals, err)
 	}
 	// Removing the inserted description must give back the original.
@@ -63,12 +63,12 @@ func TestSetReplacesAttributeAndElementForms(t *testing.T) {
 			if err != nil || len(vals) == 0 || !strings.Contains(vals[0].Text, `"Label":"2"`) {
 				t.Fatalf("Find = %+v, %v", vals, err)
 			}
-			out, err := Set([]byte(in), label)
+			out, err := Set([]byte(in), labelJSON)
 			if err != nil {
 				t.Fatal(err)
 			}
 			vals, err = Find(out)
-			if err != nil || len(vals) != 1 || vals[0].Text != label {
+			if err != nil || len(vals) != 1 || vals[0].Text != labelJSON {
 				t.Fatalf("after Set: %+v, %v\n%s", vals, err, out)
 			}
 			if name == "attribute" && !bytes.Contains(out, []byte(`dc:format="image/jpeg"`)) {
@@ -79,17 +79,17 @@ func TestSetReplacesAttributeAndElementForms(t *testing.T) {
 }
 
 func TestSetEmptyAndNoRDF(t *testing.T) {
-	out, err := Set(nil, label)
-	if err != nil || !bytes.Equal(out, New(label)) {
+	out, err := Set(nil, labelJSON)
+	if err != nil || !bytes.Equal(out, New(labelJSON)) {
 		t.Fatalf("Set(nil) = %q, %v", out, err)
 	}
-	if _, err := Set([]byte("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"), label); err != ErrNoRDF {
+	if _, err := Set([]byte("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"), labelJSON); err != ErrNoRDF {
 		t.Fatalf("no rdf: err = %v", err)
 	}
 }
 
 func TestDropKeepsOtherProperties(t *testing.T) {
-	with, err := Set([]byte(photoshop), label)
+	with, err := Set([]byte(photoshop), labelJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +111,11 @@ func TestNestedPropertiesAreOne(t *testing.T) {
 	if err != nil || len(vals) != 2 || vals[0].End > vals[1].Start {
 		t.Fatalf("Find = %+v, %v", vals, err)
 	}
-	out, err := Set([]byte(in), label)
+	out, err := Set([]byte(in), labelJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vals, _ := Find(out); len(vals) != 1 || vals[0].Text != label {
+	if vals, _ := Find(out); len(vals) != 1 || vals[0].Text != labelJSON {
 		t.Fatalf("after Set: %+v\n%s", vals, out)
 	}
 	if _, err := Drop([]byte(in)); err != nil {
@@ -125,13 +125,13 @@ func TestNestedPropertiesAreOne(t *testing.T) {
 
 func FuzzSet(f *testing.F) {
 	f.Add([]byte(photoshop))
-	f.Add(New(label))
+	f.Add(New(labelJSON))
 	f.Add([]byte(`<a xmlns:t="http://www.tc260.org.cn/ns/AIGC/1.0/" t:AIGC='x'/>`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		if _, err := Find(p); err != nil {
 			return
 		}
-		out, err := Set(p, label)
+		out, err := Set(p, labelJSON)
 		if err != nil {
 			return
 		}
@@ -141,7 +141,7 @@ func FuzzSet(f *testing.F) {
 		}
 		n := 0
 		for _, v := range vals {
-			if v.Text == label {
+			if v.Text == labelJSON {
 				n++
 			}
 		}

@@ -1,0 +1,13 @@
+package webp
+
+import (
+	"testing"
+
+	"github.com/aigcmark/aigcmark/label/labeltest"
+)
+
+// TestSourceType checks the IPTC digital source type written beside the
+// label, with exiftool (see labeltest.SourceType).
+func TestSourceType(t *testing.T) {
+	labeltest.SourceType(t, Format{}, handBuilt()[0].data, "x.webp")
+}
