@@ -7,7 +7,7 @@ PRODUCER  ?= 001191110108MA01KP2T5U10000
 # Sample folders the demo labels (fixtures/bad holds deliberately corrupt files).
 DEMO_IN   := $(filter-out fixtures/bad fixtures/gen,$(patsubst %/,%,$(wildcard fixtures/*/)))
 
-.PHONY: all build demo test deps vet fuzz bench bench-watermark clean
+.PHONY: all build demo test deps vet fuzz bench bench-watermark bench-faceswap clean
 
 all: build
 
@@ -52,6 +52,14 @@ bench: deps build
 bench-watermark:
 	@.ci/install-photos
 	$(GO) run ./cmd/internal/wmbench -out docs/BENCHMARKS.md
+
+# Build the face-swap evaluation set from public-domain portraits shipped by
+# Debian packages and measure detect/faceswap on its TEST split; writes its
+# section of docs/BENCHMARKS.md. Refit the model on TRAIN with
+# `go run ./cmd/internal/fsbench -train -model detect/faceswap/modelweights.go`.
+bench-faceswap: deps
+	@.ci/install-faces
+	$(GO) run ./cmd/internal/fsbench -out docs/BENCHMARKS.md
 
 clean:
 	rm -rf bin out

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/deepteams/webp v1.1.0
 	github.com/disintegration/imaging v1.6.2
+	github.com/esimov/pigo v1.4.6
 	github.com/go-audio/wav v1.1.0
 	github.com/mewkiz/flac v1.0.14
 	github.com/urfave/cli/v2 v2.27.7
@@ -19,7 +20,6 @@ require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
-	github.com/esimov/pigo v1.4.6 // indirect
 	github.com/go-audio/audio v1.0.0 // indirect
 	github.com/go-audio/riff v1.0.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
