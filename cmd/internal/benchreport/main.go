@@ -542,15 +542,17 @@ func humanBytes(n int64) string {
 }
 
 // The watermark benchmark (cmd/internal/wmbench, make bench-watermark)
-// writes its own section of the report between these markers; rewriting
-// the report keeps it.
+// and the face-swap one (cmd/internal/fsbench, make bench-faceswap) write
+// their own sections of the report between markers; rewriting the report
+// keeps them.
 const (
 	watermarkBegin = "<!-- watermark:begin -->"
 	watermarkEnd   = "<!-- watermark:end -->"
 )
 
-// keptSection returns the watermark sections (images, video) of the report
-// at path, each with a leading blank line, or "" when there are none.
+// keptSection returns the other benchmarks' sections (watermark images and
+// video, face swap) of the report at path, each with a leading blank line,
+// or "" when there are none.
 func keptSection(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -558,7 +560,7 @@ func keptSection(path string) string {
 	}
 	s := string(b)
 	var out string
-	for _, m := range [][2]string{{watermarkBegin, watermarkEnd}, {"<!-- watermark-video:begin -->", "<!-- watermark-video:end -->"}} {
+	for _, m := range [][2]string{{watermarkBegin, watermarkEnd}, {"<!-- watermark-video:begin -->", "<!-- watermark-video:end -->"}, {"<!-- faceswap:begin -->", "<!-- faceswap:end -->"}} {
 		i, j := strings.Index(s, m[0]), strings.Index(s, m[1])
 		if i >= 0 && j > i {
 			out += "\n" + s[i:j+len(m[1])] + "\n"

@@ -197,14 +197,14 @@ func TestCheckWAVCatches(t *testing.T) {
 	}
 }
 
-// Rewriting the report keeps the watermark benchmark's section.
+// Rewriting the report keeps the watermark and face-swap benchmarks' sections.
 func TestKeptSection(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "B.md")
 	if keptSection(p) != "" {
 		t.Fatal("a section from a missing file")
 	}
-	os.WriteFile(p, []byte("# old\n\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\ntail\n"), 0o644)
-	if got := keptSection(p); got != "\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\n" {
+	os.WriteFile(p, []byte("# old\n\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\ntail\n<!-- faceswap:begin -->\nfs\n<!-- faceswap:end -->\n"), 0o644)
+	if got := keptSection(p); got != "\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\n\n<!-- faceswap:begin -->\nfs\n<!-- faceswap:end -->\n" {
 		t.Fatalf("kept %q", got)
 	}
 }
