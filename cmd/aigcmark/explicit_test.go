@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,9 +169,11 @@ func TestExplicitNoneNeedsAuditLog(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
 	}
-	for i := 0; i < 2; i++ {
+	// The second run hands the content to someone else: a new output,
+	// and a second audit line.
+	for _, who := range []string{"user-41", "user-42"} {
 		code, _, stderr := runCLI(t, "label", "--producer", producer, "--explicit", "none", "--audit-log", log,
-			"--recipient", "user-42", "--out", filepath.Join(out, "o"), in)
+			"--recipient", who, "--out", filepath.Join(out, "o"), in)
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -183,13 +186,13 @@ func TestExplicitNoneNeedsAuditLog(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("audit log has %d lines after two runs, want 2 (appended):\n%s", len(lines), b)
 	}
-	for _, line := range lines {
+	for i, line := range lines {
 		var a auditLine
 		if err := json.Unmarshal([]byte(line), &a); err != nil {
 			t.Fatal(err)
 		}
 		if a.Time == "" || a.Input != in || a.Output != filepath.Join(out, "o", "plain.jpg") ||
-			a.Producer != producer || len(a.ProduceID) != 32 || a.Recipient != "user-42" {
+			a.Producer != producer || len(a.ProduceID) != 32 || a.Recipient != fmt.Sprintf("user-%d", 41+i) {
 			t.Errorf("audit line %s", line)
 		}
 	}

@@ -22,6 +22,7 @@ type inspectOptions struct {
 	Jobs      int
 	Explicit  bool
 	MaxPixels int64
+	Storage   storageOptions
 }
 
 func inspectCommand() *cli.Command {
@@ -32,13 +33,13 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "INPUT...",
 		Description: "For each file: the detected container, every AIGC label found with its carrier and\n" +
 			"fields, and compliance problems. Exits 3 when an input carries no label.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON},
 			&cli.BoolFlag{Name: "strict", Usage: "report departures from the recommended character set and key layout as errors", Destination: &o.Strict},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "files read in parallel", Destination: &o.Jobs},
 			&cli.BoolFlag{Name: "explicit", Value: true, Usage: "also measure the explicit label from the pixels, samples or text (--explicit=false reads metadata only)", Destination: &o.Explicit},
 			&cli.Int64Flag{Name: "max-pixels", Value: picture.DefaultMaxPixels, Usage: "do not decode images with more pixels than this", Destination: &o.MaxPixels},
-		},
+		}, storageFlags(&o.Storage)...),
 		Action: func(c *cli.Context) error {
 			return runInspect(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},
@@ -85,12 +86,19 @@ func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, st
 	if o.Strict {
 		mode = label.Strict
 	}
-	files := fileset.Expand(args)
+	bio, err := o.Storage.open()
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	defer bio.close()
+	ins := bio.expand(ctx, args)
 	var failed, unlabeled, checked int
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) inspectReport {
-		return inspectOne(ctx, o, files[i], mode)
+	batch.Run(ctx, len(ins), o.Jobs, func(ctx context.Context, i int) (r inspectReport) {
+		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = inspectOne(ctx, o, f, mode) })
+		r.Path = ins[i].Path
+		return r
 	}, func(i int, r inspectReport) {
 		checked++
 		if r.Error != nil {
@@ -112,7 +120,7 @@ func runInspect(ctx context.Context, o inspectOptions, args []string, stdout, st
 			checked, checked-failed-unlabeled, unlabeled, failed)
 	}
 	switch {
-	case failed > 0 || checked < len(files):
+	case failed > 0 || checked < len(ins):
 		return silentError{exitFailed}
 	case unlabeled > 0:
 		return silentError{exitNoLabel}

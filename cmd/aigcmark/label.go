@@ -46,6 +46,7 @@ type labelOptions struct {
 	WMKey       string
 	SignKey     string
 	IPTC        bool
+	Storage     storageOptions
 }
 
 func labelCommand() *cli.Command {
@@ -60,7 +61,7 @@ func labelCommand() *cli.Command {
 			"(Art. 9) allow that only with a log of who received the content: --audit-log is required.\n" +
 			"Inputs are files or folders (walked recursively). Each output is written to a temporary\n" +
 			"file, read back and checked, and only then renamed into place.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "producer", Usage: "ContentProducer: the generation service's `CODE` (27-character provider code) or name", Destination: &o.Producer},
 			&cli.StringFlag{Name: "produce-id", Usage: "ProduceID `ID` (only with a single input file; default: a fresh unique ID per file)", Destination: &o.ProduceID},
 			&cli.StringFlag{Name: "label", Value: "1", Usage: "Label: 1 AI-generated, 2 possibly, 3 suspected", Destination: &o.Label},
@@ -94,7 +95,7 @@ func labelCommand() *cli.Command {
 			&cli.StringFlag{Name: "voice-prompt", Usage: "spoken prompt clip `FILE` inserted after the rhythm (or instead, with --audio-cue none)", Destination: &o.Explicit.VoicePrompt, Category: "Audio"},
 			&cli.StringFlag{Name: "prompt", Value: visible.DefaultPrompt, Usage: "text prompt for text and Markdown files", Destination: &o.Explicit.Prompt, Category: "Text"},
 			&cli.StringFlag{Name: "text-position", Value: "start", Usage: "where the text prompt goes: start, end or both", Destination: &o.Explicit.PromptPosition, Category: "Text"},
-		},
+		}, storageFlags(&o.Storage)...),
 		Action: func(c *cli.Context) error {
 			return runLabel(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},
@@ -108,7 +109,10 @@ type labelResult struct {
 	id      string
 	bytes   int64
 	skipped bool
-	err     error
+	// skipNote says why a file was skipped ("" means: not a supported
+	// format).
+	skipNote string
+	err      error
 	// replaced describes the labels the input carried, "" when none.
 	replaced  string
 	kind      string   // image, video, audio, text or ""
@@ -158,12 +162,22 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 	if o.Jobs < 1 {
 		return usagef("label: --jobs must be at least 1")
 	}
-	files := fileset.Expand(args)
-	if o.Out != "" {
-		// An output folder inside an input folder holds earlier outputs:
-		// never label those again into a copy of themselves.
-		files = fileset.Outside(files, o.Out)
+	bio, err := o.Storage.open()
+	if err != nil {
+		return fmt.Errorf("label: %w", err)
 	}
+	defer bio.close()
+	var out *output
+	if o.Out != "" {
+		if out, err = bio.output(ctx, o.Out); err != nil {
+			return fmt.Errorf("label: --out: %w", err)
+		}
+		out.job = o.job()
+	}
+	// An output folder inside an input folder holds earlier outputs:
+	// never label those again into a copy of themselves.
+	ins := out.outside(bio.expand(ctx, args))
+	files := files(ins)
 	if (o.ProduceID != "" || o.PropagateID != "") && len(files) != 1 {
 		return usagef("label: --produce-id and --propagate-id name one piece of content, but %d files were given; leave them out to get a unique ID per file", len(files))
 	}
@@ -210,35 +224,31 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 			return usagef("label: --sign-key: %v", err)
 		}
 	}
-	var audit, report *jsonlFile
+	var audit *jsonlFile
+	var report *reportFile
 	if o.AuditLog != "" {
 		if audit, err = openJSONL(o.AuditLog, true); err != nil {
 			return fmt.Errorf("label: --audit-log: %w", err)
 		}
 	}
 	if o.Report != "" {
-		if report, err = openJSONL(o.Report, false); err != nil {
+		if report, err = bio.openReport(ctx, o.Report); err != nil {
 			audit.Close()
 			return fmt.Errorf("label: --report: %w", err)
 		}
 	}
 
-	var inputBytes int64
-	for _, f := range files {
-		if st, err := os.Stat(f.Path); err == nil {
-			inputBytes += st.Size()
-		}
-	}
+	inputBytes := inputSize(ins)
 	bars := progress.NewBatch(stderr, o.Progress && !o.Quiet, len(files), inputBytes)
 	start := time.Now()
-	var done, failed, skipped, replacedOthers int
+	var done, failed, skipped, resumed, replacedOthers int
 	var total int64
 	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) labelResult {
 		if err := ctx.Err(); err != nil {
 			return labelResult{err: err}
 		}
 		t0 := time.Now()
-		r := labelOne(ctx, o, ex, signer, files[i], bars)
+		r := labelInput(ctx, o, ex, signer, bio, out, ins[i], bars)
 		r.took = time.Since(t0)
 		return r
 	}, func(i int, r labelResult) {
@@ -248,10 +258,18 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 			Applied: r.applied, ProduceID: strPtr(r.id), Watermark: strPtr(r.watermark), DurationMS: r.took.Milliseconds()}
 		switch {
 		case r.skipped:
-			skipped++
 			line.Applied = []string{}
+			note := "not a supported format"
+			if r.skipNote != "" {
+				note = r.skipNote
+				line.Output = strPtr(r.out)
+				line.Applied = []string{"skipped: " + note}
+				resumed++
+			} else {
+				skipped++
+			}
 			if !o.Quiet {
-				bars.Fprintf(stdout, "%s: skipped: not a supported format\n", f.Path)
+				bars.Fprintf(stdout, "%s: skipped: %s\n", f.Path, note)
 			}
 		case r.err != nil:
 			failed++
@@ -279,15 +297,16 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 		report.write(line)
 	})
 	bars.Wait()
-	var closeErr error
-	for _, j := range []*jsonlFile{audit, report} {
-		if err := j.Close(); err != nil && closeErr == nil {
-			closeErr = err
-		}
+	closeErr := audit.Close()
+	if err := report.Close(ctx); err != nil && closeErr == nil {
+		closeErr = err
 	}
-	notStarted := len(files) - done - failed - skipped
+	notStarted := len(files) - done - failed - skipped - resumed
 	el := time.Since(start)
 	fmt.Fprintf(stderr, "labeled %d file(s), %s in %s (%s/s)", done, humanBytes(total), el.Round(time.Millisecond), humanBytes(int64(float64(total)/el.Seconds())))
+	if resumed > 0 {
+		fmt.Fprintf(stderr, "; %d already done", resumed)
+	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "; %d skipped", skipped)
 	}
@@ -310,6 +329,13 @@ func runLabel(ctx context.Context, o labelOptions, args []string, stdout, stderr
 	return nil
 }
 
+// job fingerprints the options that decide what an output holds (not
+// where inputs and outputs are, nor how the batch runs).
+func (o labelOptions) job() string {
+	o.Out, o.InPlace, o.Jobs, o.Quiet, o.Report, o.Progress, o.Storage = "", false, 0, false, "", false, storageOptions{}
+	return jobID("label", o)
+}
+
 // build returns the label for one file whose ProduceID is id.
 func (o labelOptions) build(id string) label.Label {
 	l := label.Label{Label: o.Label, ContentProducer: o.Producer, ProduceID: id,
@@ -321,6 +347,60 @@ func (o labelOptions) build(id string) label.Label {
 		l.PropagateID = l.ProduceID
 	}
 	return l
+}
+
+// labelInput labels one input wherever it lives: a bucket object is
+// staged to a local file first, and an output bound for a bucket (or an
+// object labeled in place) is made locally and uploaded once it checked
+// out. An output already made from this very source (a batch run again)
+// is skipped; so is, with --in-place, an input that is itself our output.
+func labelInput(ctx context.Context, o labelOptions, ex *explicitSetup, signer sign.Scheme, bio *batchIO, out *output, in input, bars *progress.Batch) labelResult {
+	if in.Err != nil {
+		return labelOne(ctx, o, ex, signer, in.File, bars)
+	}
+	src, err := source(ctx, in)
+	if err != nil {
+		return labelResult{err: err}
+	}
+	switch {
+	case out != nil:
+		if ok, err := out.done(ctx, in, src); err != nil {
+			return labelResult{err: err}
+		} else if ok {
+			return labelResult{skipped: true, skipNote: "already labeled (" + out.URL(in) + " records this source)", out: out.URL(in), bytes: src.Size}
+		}
+	case src.Meta.SourceETag() != "":
+		return labelResult{skipped: true, skipNote: "already labeled in place by aigcmark", out: in.Path, bytes: src.Size}
+	}
+	f, cleanup, err := bio.stage(ctx, in)
+	if err != nil {
+		return labelResult{err: err}
+	}
+	defer cleanup()
+	local := o
+	remoteOut := out != nil && out.dir == ""
+	if remoteOut || o.InPlace && in.store != nil {
+		// Made in a work folder, uploaded below.
+		dir, err := bio.tempDir()
+		if err != nil {
+			return labelResult{err: err}
+		}
+		defer os.RemoveAll(dir)
+		local.Out, local.InPlace = dir, false
+	}
+	r := labelOne(ctx, local, ex, signer, f, bars)
+	if r.err != nil || r.skipped {
+		return r
+	}
+	switch {
+	case o.InPlace && in.store != nil:
+		r.out, r.err = upload(ctx, in.store, in.obj.Key, r.out, out.meta(src))
+	case o.InPlace:
+		r.err = recordLocal(r.out, out.meta(src))
+	default:
+		r.out, r.err = out.publish(ctx, in, src, r.out)
+	}
+	return r
 }
 
 func labelOne(ctx context.Context, o labelOptions, ex *explicitSetup, signer sign.Scheme, in fileset.File, bars *progress.Batch) labelResult {

@@ -105,9 +105,21 @@ func runPropagate(ctx context.Context, o propagateOptions, args []string, stdout
 	if o.verify.Jobs < 1 {
 		return usagef("propagate: --jobs must be at least 1")
 	}
-	files := fileset.Expand(args)
+	bio, err := o.verify.Storage.open()
+	if err != nil {
+		return fmt.Errorf("propagate: %w", err)
+	}
+	defer bio.close()
+	var out *output
 	if o.Out != "" {
-		files = fileset.Outside(files, o.Out)
+		if out, err = bio.output(ctx, o.Out); err != nil {
+			return fmt.Errorf("propagate: --out: %w", err)
+		}
+		out.job = o.job()
+	}
+	ins := out.outside(bio.expand(ctx, args))
+	files := files(ins)
+	if o.Out != "" {
 		if err := fileset.CheckDistinct(files); err != nil {
 			return usagef("propagate: %v", err)
 		}
@@ -138,21 +150,21 @@ func runPropagate(ctx context.Context, o propagateOptions, args []string, stdout
 			return usagef("propagate: --sign-key: %v", err)
 		}
 	}
-	var report *jsonlFile
+	var report *reportFile
 	if o.Report != "" {
-		if report, err = openJSONL(o.Report, false); err != nil {
+		if report, err = bio.openReport(ctx, o.Report); err != nil {
 			return fmt.Errorf("propagate: --report: %w", err)
 		}
 	}
 	bars := progress.NewBatch(stderr, o.Progress && !o.Quiet, len(files), 0)
 	counts := map[string]int{}
-	var failed int
+	var failed, resumed int
 	batch.Run(ctx, len(files), o.verify.Jobs, func(ctx context.Context, i int) propagateLine {
 		if err := ctx.Err(); err != nil {
 			return propagateLine{Input: files[i].Path, Error: strPtr(err.Error())}
 		}
 		t0 := time.Now()
-		l := p.one(ctx, files[i], bars)
+		l := p.input(ctx, bio, out, ins[i], bars)
 		l.DurationMS = time.Since(t0).Milliseconds()
 		return l
 	}, func(i int, l propagateLine) {
@@ -160,6 +172,11 @@ func runPropagate(ctx context.Context, o propagateOptions, args []string, stdout
 		if l.Error != nil {
 			failed++
 			bars.Fprintf(stderr, "%s: %s\n", l.Input, *l.Error)
+		} else if *l.Verdict == "skipped" {
+			resumed++
+			if !o.Quiet {
+				bars.Fprintf(stdout, "%s: %s\n", l.Input, strings.Join(l.Applied, ""))
+			}
 		} else {
 			counts[*l.Verdict]++
 			if !o.Quiet {
@@ -173,13 +190,17 @@ func runPropagate(ctx context.Context, o propagateOptions, args []string, stdout
 		report.write(l)
 	})
 	bars.Wait()
-	closeErr := report.Close()
+	closeErr := report.Close(ctx)
 	done := counts[verdict.AI] + counts[verdict.Possibly] + counts[verdict.Suspected] + counts[verdict.None]
 	fmt.Fprintf(stderr, "propagated %d file(s): %d AI-generated (1), %d possibly (2), %d suspected (3), %d none (unchanged)",
 		done-counts[verdict.None], counts[verdict.AI], counts[verdict.Possibly], counts[verdict.Suspected], counts[verdict.None])
+	if resumed > 0 {
+		fmt.Fprintf(stderr, "; %d already done", resumed)
+	}
 	if failed > 0 {
 		fmt.Fprintf(stderr, "; %d failed", failed)
 	}
+	done += resumed
 	if n := len(files) - done - failed; n > 0 {
 		fmt.Fprintf(stderr, "; %d not started (interrupted)", n)
 	}
@@ -193,8 +214,92 @@ func runPropagate(ctx context.Context, o propagateOptions, args []string, stdout
 	return nil
 }
 
-// one verifies and propagates one input.
+// input propagates one input wherever it lives, as labelInput labels:
+// bucket objects are staged, outputs bound for a bucket (or an object
+// propagated in place) are made locally and uploaded, an output already
+// made from this source by the same job is skipped, and with --in-place an
+// input that is itself our output is left alone.
+func (p *propagator) input(ctx context.Context, bio *batchIO, out *output, in input, bars *progress.Batch) propagateLine {
+	if in.Err != nil {
+		return p.one(ctx, in.File, bars)
+	}
+	line := propagateLine{Input: in.Path, Applied: []string{}, Reasons: []string{}}
+	src, err := source(ctx, in)
+	if err != nil {
+		s := err.Error()
+		line.Error = &s
+		return line
+	}
+	skip := func(note, at string) propagateLine {
+		none := "skipped"
+		line.Verdict, line.Output = &none, &at
+		line.Applied = []string{"skipped: " + note}
+		return line
+	}
+	switch {
+	case out != nil:
+		if ok, err := out.done(ctx, in, src); err != nil {
+			s := err.Error()
+			line.Error = &s
+			return line
+		} else if ok {
+			return skip("already propagated ("+out.URL(in)+" records this source)", out.URL(in))
+		}
+	case src.Meta.SourceETag() != "":
+		return skip("already propagated in place by aigcmark", in.Path)
+	}
+	var l propagateLine
+	bio.withLocal(ctx, in, func(f fileset.File) {
+		outDir, inPlace := p.o.Out, p.o.InPlace
+		if out != nil && out.dir == "" || p.o.InPlace && in.store != nil {
+			dir, err := bio.tempDir()
+			if err != nil {
+				f.Err = err
+			} else {
+				defer os.RemoveAll(dir)
+				outDir, inPlace = dir, false
+			}
+		}
+		l = p.oneTo(ctx, f, bars, outDir, inPlace)
+		if l.Error != nil || l.Output == nil {
+			return
+		}
+		var err error
+		switch {
+		case p.o.InPlace && in.store != nil:
+			*l.Output, err = upload(ctx, in.store, in.obj.Key, *l.Output, out.meta(src))
+		case p.o.InPlace:
+			err = recordLocal(*l.Output, out.meta(src))
+		default:
+			*l.Output, err = out.publish(ctx, in, src, *l.Output)
+		}
+		if err != nil {
+			s := err.Error()
+			l.Error, l.Output = &s, nil
+		}
+	})
+	l.Input = in.Path
+	return l
+}
+
+// job fingerprints the options that decide what an output holds.
+func (o propagateOptions) job() string {
+	o.Out, o.InPlace, o.Report, o.Quiet, o.Progress = "", false, "", false, false
+	o.verify.Jobs, o.verify.Storage, o.verify.JSON, o.verify.Tag, o.verify.Report = 0, storageOptions{}, false, false, ""
+	return jobID("propagate", struct {
+		O     propagateOptions
+		V     verifyOptions
+		Trust []string
+	}{o, o.verify, o.verify.Trust.Value()})
+}
+
+// one verifies and propagates one local input as the options say.
 func (p *propagator) one(ctx context.Context, in fileset.File, bars *progress.Batch) propagateLine {
+	return p.oneTo(ctx, in, bars, p.o.Out, p.o.InPlace)
+}
+
+// oneTo verifies and propagates one local input into outDir (or in place).
+func (p *propagator) oneTo(ctx context.Context, in fileset.File, bars *progress.Batch, outDir string, inPlace bool) propagateLine {
 	line := propagateLine{Input: in.Path, Applied: []string{}, Reasons: []string{}}
 	fail := func(err error) propagateLine {
 		s := describe(err, in.Path)
@@ -218,8 +323,8 @@ func (p *propagator) one(ctx context.Context, in fileset.File, bars *progress.Ba
 		return fail(err)
 	}
 	target := in.Path
-	if !p.o.InPlace {
-		target = filepath.Join(p.o.Out, in.Rel)
+	if !inPlace {
+		target = filepath.Join(outDir, in.Rel)
 		if ost, err := os.Stat(target); err == nil && os.SameFile(st, ost) {
 			return fail(fmt.Errorf("the output %s is the input itself; use --in-place to replace inputs", target))
 		}
@@ -228,7 +333,7 @@ func (p *propagator) one(ctx context.Context, in fileset.File, bars *progress.Ba
 	}
 
 	if r.Verdict.Label == verdict.None {
-		if p.o.InPlace {
+		if inPlace {
 			line.Applied = append(line.Applied, "nothing (no evidence of generation)")
 			return line
 		}
@@ -264,7 +369,7 @@ func (p *propagator) one(ctx context.Context, in fileset.File, bars *progress.Ba
 			source = staged
 		}
 	}
-	written, signed, err := writeLabel(source, format, target, st.Mode().Perm(), p.o.InPlace, l, p.signer, sign.Propagator)
+	written, signed, err := writeLabel(source, format, target, st.Mode().Perm(), inPlace, l, p.signer, sign.Propagator)
 	if err != nil {
 		return fail(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,17 +35,20 @@ type verifyOptions struct {
 	Jobs       int
 	Explicit   bool
 	MaxPixels  int64
+	Storage    storageOptions
+	Tag        bool
+	Report     string
 }
 
 func verifyFlags(o *verifyOptions) []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.BoolFlag{Name: "declared-ai", Usage: "the uploader declared the content AI-generated (case 2 when no label holds)", Destination: &o.DeclaredAI},
 		&cli.StringSliceFlag{Name: "trust", Usage: "public keys (`FILE` or DIR of *.pub/*.pem; repeatable) whose ReservedCode1/ReservedCode2 signatures are checked", Destination: &o.Trust},
 		&cli.StringFlag{Name: "wm-key", Usage: "also look for the invisible watermark made with the key `FILE` (pictures and video)", Destination: &o.WMKey},
 		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "files checked in parallel", Destination: &o.Jobs},
 		&cli.BoolFlag{Name: "explicit", Value: true, Usage: "look for the explicit label in the pixels, samples or text (--explicit=false: metadata only)", Destination: &o.Explicit},
 		&cli.Int64Flag{Name: "max-pixels", Value: picture.DefaultMaxPixels, Usage: "do not decode images with more pixels than this", Destination: &o.MaxPixels},
-	}
+	}, storageFlags(&o.Storage)...)
 }
 
 func verifyCommand() *cli.Command {
@@ -60,7 +64,9 @@ func verifyCommand() *cli.Command {
 			"uploader declared it: --declared-ai), 3 (neither, but an explicit label or traces), or none.\n" +
 			"Exits 0 when every input was checked, 1 when some could not be.",
 		Flags: append(verifyFlags(&o),
-			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON}),
+			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON},
+			&cli.BoolFlag{Name: "tag", Usage: "record the verdict on each input as tags: aigc-label=1|2|3|none and aigc-checked=<time> (S3 object tags; extended attributes for local files)", Destination: &o.Tag},
+			&cli.StringFlag{Name: "report", Usage: "also write the JSON lines to `FILE` (or an s3:// object)", Destination: &o.Report}),
 		Action: func(c *cli.Context) error {
 			return runVerify(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},
@@ -188,13 +194,32 @@ func runVerify(ctx context.Context, o verifyOptions, args []string, stdout, stde
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	files := fileset.Expand(args)
+	bio, err := o.Storage.open()
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	defer bio.close()
+	var report *reportFile
+	if o.Report != "" {
+		if report, err = bio.openReport(ctx, o.Report); err != nil {
+			return fmt.Errorf("verify: --report: %w", err)
+		}
+	}
+	ins := bio.expand(ctx, args)
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	counts := map[string]int{}
 	var failed, checked int
-	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) verifyReport {
-		return v.check(ctx, files[i])
+	batch.Run(ctx, len(ins), o.Jobs, func(ctx context.Context, i int) (r verifyReport) {
+		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = v.check(ctx, f) })
+		r.Path = ins[i].Path
+		if o.Tag && r.Error == nil {
+			if err := tagVerdict(ctx, ins[i], r.Verdict.Label, time.Now()); err != nil {
+				s := "tagging the verdict: " + err.Error()
+				r.Error = &s
+			}
+		}
+		return r
 	}, func(i int, r verifyReport) {
 		checked++
 		if r.Error != nil {
@@ -202,6 +227,7 @@ func runVerify(ctx context.Context, o verifyOptions, args []string, stdout, stde
 		} else {
 			counts[r.Verdict.Label]++
 		}
+		report.write(r)
 		if o.JSON {
 			_ = enc.Encode(r)
 			return
@@ -215,7 +241,10 @@ func runVerify(ctx context.Context, o verifyOptions, args []string, stdout, stde
 		fmt.Fprintf(stderr, "verified %d file(s): %d AI-generated (1), %d possibly (2), %d suspected (3), %d none, %d failed\n",
 			checked, counts[verdict.AI], counts[verdict.Possibly], counts[verdict.Suspected], counts[verdict.None], failed)
 	}
-	if failed > 0 || checked < len(files) {
+	if err := report.Close(ctx); err != nil {
+		return fmt.Errorf("verify: --report: %w", err)
+	}
+	if failed > 0 || checked < len(ins) {
 		return silentError{exitFailed}
 	}
 	return nil

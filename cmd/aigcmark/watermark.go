@@ -28,6 +28,7 @@ type detectOptions struct {
 	JSON      bool
 	Jobs      int
 	MaxPixels int64
+	Storage   storageOptions
 }
 
 func watermarkCommand() *cli.Command {
@@ -59,12 +60,12 @@ func watermarkCommand() *cli.Command {
 					"that agree (confidence) and the probability that unmarked content would score as high\n" +
 					"(false_alarm_probability). A mark is reported only under 1e-6. Exits 3 when some input\n" +
 					"was read and carries no mark.",
-				Flags: []cli.Flag{
+				Flags: append([]cli.Flag{
 					&cli.StringFlag{Name: "key", Usage: "watermark key `FILE`", Destination: &d.Key},
 					&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &d.JSON},
 					&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "inputs read in parallel", Destination: &d.Jobs},
 					&cli.Int64Flag{Name: "max-pixels", Value: pictureMaxPixels, Usage: "do not decode images with more pixels than this", Destination: &d.MaxPixels},
-				},
+				}, storageFlags(&d.Storage)...),
 				Action: func(c *cli.Context) error {
 					return runDetect(c.Context, d, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 				},
@@ -107,12 +108,19 @@ func runDetect(ctx context.Context, o detectOptions, args []string, stdout, stde
 	if err != nil {
 		return usagef("watermark detect: --key: %v", err)
 	}
-	files := fileset.Expand(args)
+	bio, err := o.Storage.open()
+	if err != nil {
+		return fmt.Errorf("watermark detect: %w", err)
+	}
+	defer bio.close()
+	ins := bio.expand(ctx, args)
 	var failed, unmarked int
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	batch.Run(ctx, len(files), max(o.Jobs, 1), func(ctx context.Context, i int) detectReport {
-		return detectOne(ctx, files[i], key, o.MaxPixels)
+	batch.Run(ctx, len(ins), max(o.Jobs, 1), func(ctx context.Context, i int) (r detectReport) {
+		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = detectOne(ctx, f, key, o.MaxPixels) })
+		r.Path = ins[i].Path
+		return r
 	}, func(i int, r detectReport) {
 		switch {
 		case r.Error != nil:

@@ -525,3 +525,31 @@ func readMeta(p string) Metadata {
 	}
 	return m
 }
+
+// StatFile describes the local file p as the Local store would: its
+// ETag, size, time and recorded metadata. Commands that work on local
+// paths directly use it to take part in Done and ForOutput.
+func StatFile(p string) (Object, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return Object{}, wrapErr("stat", p, err)
+	}
+	if !st.Mode().IsRegular() {
+		return Object{}, wrapErr("stat", p, fmt.Errorf("%w: not a regular file", ErrNotExist))
+	}
+	return Object{Key: filepath.Base(p), Size: st.Size(), ETag: localETag(st), ModTime: st.ModTime(), Meta: readMeta(p)}, nil
+}
+
+// RecordFile stores m in the extended attributes of the local file p, as
+// Local's Commit does: for outputs written directly to a path, so that a
+// later run finds them Done. File systems without extended attributes
+// give ErrUnsupported.
+func RecordFile(p string, m Metadata) error {
+	if err := CheckMetadata(m); err != nil {
+		return wrapErr("record", p, err)
+	}
+	if err := writeMeta(p, m); err != nil {
+		return wrapErr("record", p, err)
+	}
+	return nil
+}
