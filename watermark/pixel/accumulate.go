@@ -12,7 +12,7 @@ import (
 // An Accumulator combines the evidence of many frames of one video before
 // a single synchronisation and decoding, so that a few seconds of video
 // yield the payload where a single frame is too noisy. Each frame's luma is
-// scaled to the detector's working size (short side 512 pixels), whitened
+// scaled to the working size (short side 320 pixels, see videoWorkSide), whitened
 // as Detect whitens an image, and added to a running sum: the mark is the
 // same in every frame and adds up coherently, moving content does not.
 // Analyze then runs Detect's lattice search (plus a search of square
@@ -56,9 +56,11 @@ func NewAccumulator(w, h int) (*Accumulator, error) {
 	if err := checkSize(image.Rect(0, 0, w, h)); err != nil {
 		return nil, err
 	}
-	// The work scale brings the video chip to about 2 pixels, as Detect's
-	// does for Embed's chip on pictures of 1024 pixels and more.
-	s := math.Min(1, 2/videoChipSize(w, h))
+	// Frames are read with a short side of videoWorkSide pixels, where
+	// FrameMarker's chip (1/videoChipDiv of the short side) is 2 pixels
+	// whatever the size the video was marked at and scaled to since; below
+	// 640 pixels, where the chip is held at 4, it is a little more.
+	s := math.Min(1, videoWorkSide/float64(min(w, h)))
 	a := &Accumulator{w: w, h: h, s: s,
 		ww: max(1, int(math.Round(float64(w)*s))),
 		wh: max(1, int(math.Round(float64(h)*s)))}

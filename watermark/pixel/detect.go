@@ -57,9 +57,9 @@ func Analyze(img image.Image, key watermark.Key, opts Options) (Analysis, error)
 // would have used at this very size (right whenever the geometry was not
 // changed, and for small images also after crops, which keep the chip size);
 // the second keeps unscaled images readable when the autocorrelation is
-// too weak, as on small pictures. Where FrameMarker draws a coarser chip
-// than Embed (frames under 1024 pixels on the short side), its lattice is
-// tried as well, so that a still taken from a marked video is read.
+// too weak, as on small pictures. FrameMarker draws a coarser chip than
+// Embed, so its lattice is tried as well: a still taken from a marked
+// video is read.
 func analyzeAt(y *plane, s float64, t *tile, key watermark.Key, opts Options) Analysis {
 	ww := max(1, int(math.Round(float64(y.w)*s)))
 	wh := max(1, int(math.Round(float64(y.h)*s)))

@@ -33,18 +33,18 @@
 // tried too (it holds whenever the geometry is unchanged, and keeps small
 // pictures readable when their autocorrelation is weak). A payload is
 // reported only when its keyed check matches; FalseAlarm is the union bound
-// min(1, L·8·128²·Q(z_sync)) · L·3 · 2⁻³², with z_sync the sync peak's
-// z-score, L lattices (2, or 3 when the picture is small enough for the
-// video chip below to differ), 8 orientations, 128² offsets, 3 decoding
-// attempts per lattice and the 32 check bits. Measured on 2,048 unmarked images and
+// min(1, 3·8·128²·Q(z_sync)) · 3·3 · 2⁻³², with z_sync the sync peak's
+// z-score, 3 lattices (the autocorrelation's, Embed's and, for stills
+// taken from video, FrameMarker's), 8 orientations, 128² offsets, 3
+// decoding attempts per lattice and the 32 check bits. Measured on 2,048 unmarked images and
 // crops: no detection.
 //
 // Video. FrameMarker draws the same tile on the 8-bit luma planes of
-// video frames with chips of at least 4 pixels, since codecs quantise finer
-// detail away (a 640×360 clip labeled at x264 CRF 20 with 24 keys: 2.5-pixel
-// chips lost 7 of the 48 two-second segments, 4-pixel chips none). It uses a
-// block-wise texture measure and per-block hysteresis so that it is cheap
-// (about 9 ms per 1080p frame) and identical from frame to frame on static
+// video frames with coarser chips, 1/160 of the short side and at least 4
+// pixels, since codecs quantise finer detail away (tile.go has the
+// measurements). It uses a block-wise texture measure and per-block
+// hysteresis so that it is cheap (about 9 ms per 1080p frame) and
+// identical from frame to frame on static
 // scenes. Accumulator works at the scale that brings that chip to 2 pixels
 // and sums the whitened frames of a
 // stretch of video before one synchronisation and decoding. On the sum a
