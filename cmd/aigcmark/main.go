@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			watermarkCommand(),
 			verifyCommand(),
 			propagateCommand(),
+			faceswapCommand(),
+			serveCommand(),
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
 		// Exit codes are decided in exitCode, not inside urfave/cli.
