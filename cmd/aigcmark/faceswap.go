@@ -8,7 +8,6 @@ import (
 	"image"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -36,6 +35,7 @@ type faceswapOptions struct {
 	MinFace   int
 	Jobs      int
 	MaxPixels int64
+	Storage   storageOptions
 }
 
 // defaultFPS is how many video frames per second are analysed by default.
@@ -68,6 +68,7 @@ func faceswapCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON},
 			&cli.StringFlag{Name: "report", Usage: "write an HTML report per input into `DIR`", Destination: &o.Report},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "inputs analysed in parallel", Destination: &o.Jobs},
+			&cli.StringFlag{Name: "s3-endpoint", Usage: "S3-compatible endpoint `URL` for s3:// inputs (default $AIGCMARK_S3_ENDPOINT, else AWS)", Destination: &o.Storage.Endpoint, Category: "Storage"},
 		),
 		Action: func(c *cli.Context) error {
 			return runFaceswap(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
@@ -175,26 +176,32 @@ func runFaceswap(ctx context.Context, o faceswapOptions, args []string, stdout, 
 	if err != nil {
 		return fmt.Errorf("faceswap: %w", err)
 	}
-	files := fileset.Expand(args)
+	bio, err := o.Storage.open()
+	if err != nil {
+		return fmt.Errorf("faceswap: %w", err)
+	}
+	defer bio.close()
+	ins := bio.expand(ctx, args)
+	files := files(ins)
 	pages := make([]string, len(files))
 	if o.Report != "" {
 		pages = reportPaths(o.Report, files)
 	}
 	var total int64
 	sizes := make([]int64, len(files))
-	for i, f := range files {
-		if st, err := os.Stat(f.Path); err == nil && st.Mode().IsRegular() {
-			sizes[i] = st.Size()
-			total += sizes[i]
-		}
+	for i := range ins {
+		sizes[i] = inputSize(ins[i : i+1])
+		total += sizes[i]
 	}
 	bars := progress.NewBatch(stderr, true, len(files), total)
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	counts := map[faceswap.Verdict]int{}
 	var failed, checked int
-	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) faceswapReport {
-		return fs.check(ctx, files[i], bars, pages[i])
+	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) (r faceswapReport) {
+		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = fs.check(ctx, f, bars, pages[i]) })
+		r.Path = ins[i].Path
+		return r
 	}, func(i int, r faceswapReport) {
 		checked++
 		bars.Done(sizes[i])

@@ -18,6 +18,7 @@ import (
 	"github.com/aigcmark/aigcmark/cmd/internal/batch"
 	"github.com/aigcmark/aigcmark/cmd/internal/fileset"
 	"github.com/aigcmark/aigcmark/detect/c2pa"
+	"github.com/aigcmark/aigcmark/detect/faceswap"
 	"github.com/aigcmark/aigcmark/detect/traces"
 	"github.com/aigcmark/aigcmark/detect/verdict"
 	"github.com/aigcmark/aigcmark/label"
@@ -38,6 +39,8 @@ type verifyOptions struct {
 	Storage    storageOptions
 	Tag        bool
 	Report     string
+	Faceswap   bool
+	FaceFPS    string
 }
 
 func verifyFlags(o *verifyOptions) []cli.Flag {
@@ -66,7 +69,9 @@ func verifyCommand() *cli.Command {
 		Flags: append(verifyFlags(&o),
 			&cli.BoolFlag{Name: "json", Usage: "one JSON object per input, one per line", Destination: &o.JSON},
 			&cli.BoolFlag{Name: "tag", Usage: "record the verdict on each input as tags: aigc-label=1|2|3|none and aigc-checked=<time> (S3 object tags; extended attributes for local files)", Destination: &o.Tag},
-			&cli.StringFlag{Name: "report", Usage: "also write the JSON lines to `FILE` (or an s3:// object)", Destination: &o.Report}),
+			&cli.StringFlag{Name: "report", Usage: "also write the JSON lines to `FILE` (or an s3:// object)", Destination: &o.Report},
+			&cli.BoolFlag{Name: "faceswap", Usage: "add heuristic face-swap evidence for pictures and video (as aigcmark faceswap; it does not change the verdict)", Destination: &o.Faceswap},
+			&cli.StringFlag{Name: "faceswap-fps", Value: defaultFPS, Usage: "video frames per second the face-swap check reads, or all", Destination: &o.FaceFPS}),
 		Action: func(c *cli.Context) error {
 			return runVerify(c.Context, o, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},
@@ -84,6 +89,7 @@ type verifyReport struct {
 	Problems  []label.Problem  `json:"problems"`
 	Watermark *watermarkCheck  `json:"watermark"` // null without --wm-key or for audio and text
 	Explicit  *explicitReport  `json:"explicit"`  // null with --explicit=false
+	Faceswap  *faceswapReport  `json:"faceswap"`  // with --faceswap, for pictures and video
 	Traces    []traceReport    `json:"traces"`
 	C2PA      []c2paReport     `json:"c2pa"`
 	Verdict   *verdict.Verdict `json:"verdict"` // null on error
@@ -162,6 +168,7 @@ type verifier struct {
 	o    verifyOptions
 	keys sign.Keyring
 	wm   *watermark.Key
+	fs   *faceswapper // with --faceswap
 }
 
 func newVerifier(o verifyOptions) (*verifier, error) {
@@ -172,6 +179,13 @@ func newVerifier(o verifyOptions) (*verifier, error) {
 			return nil, usagef("--trust: %v", err)
 		}
 		maps.Copy(v.keys, k)
+	}
+	if o.Faceswap {
+		fs, err := newFaceswapper(faceswapOptions{FPS: o.FaceFPS, MinFace: faceswap.DefaultMinFace, MaxPixels: o.MaxPixels})
+		if err != nil {
+			return nil, err
+		}
+		v.fs = fs
 	}
 	if o.WMKey != "" {
 		k, err := loadKeyFile(o.WMKey)
@@ -332,6 +346,12 @@ func (v *verifier) check(ctx context.Context, in fileset.File) verifyReport {
 			r.Traces = append(r.Traces, traceReport{Kind: "explicit-label", Source: "aigcmark explicit label detector",
 				Location: e.Kind, Detail: e.describe(), Strength: traces.Strong})
 		}
+	}
+
+	if v.fs != nil && (kind == kindImage || kind == kindVideo) {
+		fr := v.fs.check(ctx, in, nil, "")
+		fr.Path = ""
+		r.Faceswap = &fr
 	}
 
 	ev := verdict.Evidence{Labels: r.checks, DeclaredAI: v.o.DeclaredAI}

@@ -404,7 +404,7 @@ func repoRoot(t *testing.T) string {
 // The documented keys of a `verify --json` line, every one always present.
 func TestVerifyJSONKeys(t *testing.T) {
 	_, stdout, _ := runCLI(t, "verify", "--json", fixtures.Path("labeled/exiftool.jpg"), fixtures.Path("bad/truncated.jpg"))
-	want := []string{"path", "format", "kind", "digest", "labels", "problems", "watermark", "explicit", "traces", "c2pa", "verdict", "error"}
+	want := []string{"path", "format", "kind", "digest", "labels", "problems", "watermark", "explicit", "faceswap", "traces", "c2pa", "verdict", "error"}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("%d lines:\n%s", len(lines), stdout)
