@@ -237,19 +237,21 @@ func source(ctx context.Context, in input) (storage.Object, error) {
 // options): a batch run again with the same arguments skips it, one run
 // with other options redoes it.
 func (o *output) done(ctx context.Context, in input, src storage.Object) (bool, error) {
-	ok, err := storage.Done(ctx, o.store, o.key(in), src)
-	if err != nil && o.dir != "" {
-		// A local folder not made yet, say: writing will tell.
+	if src.ETag == "" {
 		return false, nil
 	}
-	if !ok || err != nil {
-		return false, err
-	}
 	obj, err := o.store.Stat(ctx, o.key(in))
-	if err != nil {
+	switch {
+	case o.dir != "" && err != nil:
+		// Missing, or a local folder not made yet: writing will tell.
+		return false, nil
+	case errors.Is(err, storage.ErrNotExist) && !errors.Is(err, storage.ErrNoBucket):
+		return false, nil
+	case err != nil:
 		return false, err
 	}
-	return obj.Meta.User[jobKey] == o.job, nil
+	done := obj.Meta.SourceETag() == src.Meta.ForOutput(src.ETag).SourceETag() && obj.Meta.User[jobKey] == o.job
+	return done, nil
 }
 
 // jobKey is the user metadata key recording the job that made an output.

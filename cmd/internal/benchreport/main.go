@@ -48,6 +48,7 @@ type options struct {
 	VideoOpts  videoOptions
 	ImagesN    int       // 1080p JPEGs in the explicit-label case
 	VerifyN    int       // files in the verify case
+	Buckets    bool      // label the small batch bucket to bucket on versitygw
 	Command    string    // how the program was invoked, for the report
 	Stdout     io.Writer // the table
 	Log        io.Writer // progress
@@ -82,6 +83,7 @@ func main() {
 	flag.IntVar(&o.VideoOpts.LongMinutes, "video-long", defaultVideo.LongMinutes, "minutes of the long video whose memory is followed")
 	flag.IntVar(&o.ImagesN, "images-n", 40, "number of 1080p JPEGs given the explicit label")
 	flag.IntVar(&o.VerifyN, "verify-n", 1000, "number of files in the mixed batch verify checks (0 skips it)")
+	flag.BoolVar(&o.Buckets, "buckets", true, "also label the small batch (twice over) bucket to bucket on a local versitygw at --jobs 1, 4 and 16")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "benchreport: unexpected arguments:", flag.Args())
@@ -393,10 +395,17 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}
 
+	var bb *bucketBench
+	if o.Buckets {
+		if bb, err = benchBuckets(ctx, bin, o.Producer, work, in.SmallFiles, []int{1, 4, 16}, min(o.Runs, 3), logf); err != nil {
+			return fmt.Errorf("buckets: %w", err)
+		}
+	}
+
 	env = append(env, [2]string{"Load average (1, 5, 15 min) at start → end", loadStart + " → " + loadAverage()})
 	rep := &report{
 		Command: o.Command, Date: time.Now().UTC(), Machine: env, Floor: floor.MaxRSS, Runs: o.Runs,
-		Cases: cases, Results: results, Video: vb,
+		Cases: cases, Results: results, Video: vb, Buckets: bb,
 		Reduced: o.SmallN != defaultSmallN || o.LargeSize != defaultLarge || o.VideoOpts != defaultVideo,
 	}
 	rep.printText(o.Stdout)

@@ -33,7 +33,8 @@ type report struct {
 	Reduced bool // not the sizes the targets are stated for
 	Cases   []*benchCase
 	Results []*result
-	Video   *videoBench // nil when not run
+	Video   *videoBench  // nil when not run
+	Buckets *bucketBench // nil when not run
 }
 
 // verdict is one target, checked, or a figure reported with no target
@@ -197,6 +198,9 @@ func (rep *report) markdown() string {
 
 	if rep.Video != nil {
 		p("%s", rep.Video.markdown())
+	}
+	if rep.Buckets != nil {
+		p("%s", rep.Buckets.markdown())
 	}
 
 	p("\n## Inputs\n\n")
