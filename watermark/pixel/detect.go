@@ -59,7 +59,9 @@ func Analyze(img image.Image, key watermark.Key, opts Options) (Analysis, error)
 // the second keeps unscaled images readable when the autocorrelation is
 // too weak, as on small pictures. FrameMarker draws a coarser chip than
 // Embed, so its lattice is tried as well: a still taken from a marked
-// video is read.
+// video is read. And the best square lattice aligned with the axes is
+// tried, whatever its period: a picture cropped or shifted keeps its chip
+// while its size, and so the embedder's lattice at that size, changes.
 func analyzeAt(y *plane, s float64, t *tile, key watermark.Key, opts Options) Analysis {
 	ww := max(1, int(math.Round(float64(y.w)*s)))
 	wh := max(1, int(math.Round(float64(y.h)*s)))
@@ -67,7 +69,7 @@ func analyzeAt(y *plane, s float64, t *tile, key watermark.Key, opts Options) An
 	if v := videoChipSize(y.w, y.h); v != chipSize(y.w, y.h) {
 		ps = append(ps, tileChips*v*s)
 	}
-	return analyzeWork(whiten(y.resize(ww, wh)), ps, s, t, key, opts, false)
+	return analyzeWork(whiten(y.resize(ww, wh)), ps, s, t, key, opts, true)
 }
 
 // analyzeWork runs sync and decoding on a whitened plane, the picture
