@@ -28,7 +28,7 @@ func ExampleDetector_AnalyzeImage() {
 		panic(err)
 	}
 	fmt.Println(r.Verdict, len(r.Faces), r.Faces[0].Usable, len(r.Faces[0].Cues))
-	// Output: no_evidence 1 true 5
+	// Output: no_evidence 1 true 6
 }
 
 func ExampleDetector_NewVideo() {

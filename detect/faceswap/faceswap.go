@@ -1,8 +1,9 @@
 // Package faceswap looks for the traces that pasting one face onto another
-// leaves in a picture or a video: a blending boundary around the face, a
-// face whose noise, sharpness, colour or resampling history does not match
-// the rest of the picture, and in video a face that flickers or slides
-// against its own head. It finds faces with pigo's frontal cascade
+// leaves in a picture or a video: a blending seam around the face, a face
+// whose noise (level and correlation, measured at the picture's own
+// resolution), sharpness, colour or resampling history does not match the
+// rest of the picture, and in video a face that flickers or slides against
+// its own head. It finds faces with pigo's frontal cascade
 // (github.com/esimov/pigo, MIT, embedded), scores each cue in [0, 1] with a
 // one-line explanation, and combines them with a logistic model fitted on
 // generated training swaps (cmd/internal/fsbench).
@@ -51,12 +52,16 @@ const (
 	CueSharpness  = "sharpness_mismatch"
 	CueColour     = "colour_mismatch"
 	CueResampling = "resampling"
+	CueNoiseCorr  = "noise_correlation"
 	CueFlicker    = "temporal_flicker"
 	CueJitter     = "landmark_jitter"
 )
 
 // ImageCues lists the per-face cues in the order of the model's weights.
-var ImageCues = []string{CueBoundary, CueNoise, CueSharpness, CueColour, CueResampling}
+var ImageCues = []string{CueBoundary, CueNoise, CueSharpness, CueColour, CueResampling, CueNoiseCorr}
+
+// nCues is len(ImageCues).
+const nCues = 6
 
 // Defaults of Options.
 const (

@@ -113,8 +113,19 @@ func TestCrudeSwapScoresAboveTheOriginal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rf.Score <= rh.Score+0.2 || rf.Verdict != LikelyManipulated {
-		t.Errorf("swap scores %.3f (%s), original %.3f: want the swap flagged and well above", rf.Score, rf.Verdict, rh.Score)
+	// At the operating point (5 % of TRAIN real pictures flagged) the
+	// benchmark flags about half to two thirds of crude swaps, so whether
+	// this one swap crosses the threshold is not a property to pin; that
+	// it scores well above the original, through the cues a paste
+	// disturbs, is.
+	if rf.Score <= rh.Score+0.2 {
+		t.Errorf("swap scores %.3f (%s), original %.3f: want the swap well above", rf.Score, rf.Verdict, rh.Score)
+	}
+	ff, fh := theFace(t, rf), theFace(t, rh)
+	for _, c := range []string{CueBoundary, CueNoise, CueColour} {
+		if ff.Cues[c].Score <= fh.Cues[c].Score {
+			t.Errorf("%s: swap %+v, original %+v; want the swap higher", c, ff.Cues[c], fh.Cues[c])
+		}
 	}
 }
 
@@ -232,7 +243,11 @@ func TestReencodingDoesNotMoveScores(t *testing.T) {
 	d := detector(t, Options{})
 	ctx := context.Background()
 	frames := panFrames(t, load(t, "astronaut.jpg"), nil, Box{}, Box{}, 6)
-	var video, first []float64
+	// The clip's score and its median frame score. A single frame's score
+	// moves by as much between neighbouring frames of one clip (the pan
+	// shifts what each cue sees) as between encodings, so it measures
+	// nothing about the encoding.
+	var video, mid []float64
 	for _, q := range []int{95, 80, 65} {
 		v := d.NewVideo()
 		for i, f := range frames {
@@ -246,9 +261,13 @@ func TestReencodingDoesNotMoveScores(t *testing.T) {
 			t.Fatalf("q%d: verdict %s with %d tracks, want one face track", q, r.Verdict, len(r.Tracks))
 		}
 		video = append(video, r.Score)
-		first = append(first, r.Frames[0].Score)
+		var fs []float64
+		for _, f := range r.Frames {
+			fs = append(fs, f.Score)
+		}
+		mid = append(mid, median(fs))
 	}
-	for _, s := range [][]float64{video, first} {
+	for _, s := range [][]float64{video, mid} {
 		lo, hi := math.Min(s[0], math.Min(s[1], s[2])), math.Max(s[0], math.Max(s[1], s[2]))
 		if hi-lo > 0.1 {
 			t.Errorf("scores at JPEG q95/q80/q65: %.3f, spread %.3f > 0.1", s, hi-lo)
@@ -351,5 +370,92 @@ func BenchmarkAnalyze1080p(b *testing.B) {
 		if err != nil || len(r.Faces) == 0 {
 			b.Fatal(err, r)
 		}
+	}
+}
+
+// withinFace returns a copy of img in which fn replaces the pixels of the
+// face hull of box (an ellipse of 0.45×0.55 of the box around its centre).
+func withinFace(img *image.RGBA, box Box, fn func(x, y int, c color.RGBA) color.RGBA) *image.RGBA {
+	out := image.NewRGBA(img.Bounds())
+	copy(out.Pix, img.Pix)
+	cx, cy := float64(box.X)+float64(box.W)/2, float64(box.Y)+float64(box.H)/2
+	for y := box.Y; y < box.Y+box.H; y++ {
+		for x := box.X; x < box.X+box.W; x++ {
+			dx, dy := (float64(x)+0.5-cx)/(0.45*float64(box.W)), (float64(y)+0.5-cy)/(0.55*float64(box.H))
+			if dx*dx+dy*dy <= 1 {
+				out.SetRGBA(x, y, fn(x, y, img.RGBAAt(x, y)))
+			}
+		}
+	}
+	return out
+}
+
+// TestNativeNoiseCues checks the cues measured at the picture's own
+// resolution: extra sensor-like noise on the face alone raises the noise
+// mismatch, and a face smoothed by resampling (halved and enlarged again,
+// bilinear) raises the noise-correlation or the resampling cue.
+func TestNativeNoiseCues(t *testing.T) {
+	d := detector(t, Options{})
+	ctx := context.Background()
+	host := load(t, "hopper.jpg")
+	r0, err := d.AnalyzeImage(ctx, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f0 := theFace(t, r0)
+	rng := rand.New(rand.NewPCG(5, 6))
+	noisy := withinFace(host, f0.Box, func(_, _ int, c color.RGBA) color.RGBA {
+		n := rng.NormFloat64() * 8
+		add := func(v uint8) uint8 { return uint8(math.Max(0, math.Min(255, float64(v)+n))) }
+		return color.RGBA{add(c.R), add(c.G), add(c.B), 255}
+	})
+	bil := func(x, y int) color.RGBA {
+		// The face halved (2×2 means) and enlarged again bilinearly.
+		fx, fy := (float64(x)-0.5)/2, (float64(y)-0.5)/2
+		x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+		ax, ay := fx-float64(x0), fy-float64(y0)
+		mean := func(i, j int) [3]float64 {
+			var s [3]float64
+			for _, p := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+				c := host.RGBAAt(2*i+p[0], 2*j+p[1])
+				s[0], s[1], s[2] = s[0]+float64(c.R)/4, s[1]+float64(c.G)/4, s[2]+float64(c.B)/4
+			}
+			return s
+		}
+		a, b, c, e := mean(x0, y0), mean(x0+1, y0), mean(x0, y0+1), mean(x0+1, y0+1)
+		var v [3]uint8
+		for k := range v {
+			v[k] = uint8((1-ax)*(1-ay)*a[k] + ax*(1-ay)*b[k] + (1-ax)*ay*c[k] + ax*ay*e[k] + 0.5)
+		}
+		return color.RGBA{v[0], v[1], v[2], 255}
+	}
+	smooth := withinFace(host, f0.Box, func(x, y int, _ color.RGBA) color.RGBA { return bil(x, y) })
+	cue := func(img *image.RGBA, name string) float64 {
+		r, err := d.AnalyzeImage(ctx, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The usable face that overlaps the original face most.
+		best, bestIoU := -1.0, 0.3
+		for _, f := range r.Faces {
+			if u := iou(f.Box, f0.Box); f.Usable && u > bestIoU {
+				best, bestIoU = f.Cues[name].Score, u
+			}
+		}
+		if best < 0 {
+			t.Fatalf("no usable face over the original one in %+v", r.Faces)
+		}
+		return best
+	}
+	a, b := cue(host, CueNoise), cue(noisy, CueNoise)
+	t.Logf("noise mismatch: original %.3f, noisy face %.3f", a, b)
+	if b < a+0.1 {
+		t.Errorf("noise on the face alone: noise mismatch %.3f, original %.3f; want at least 0.1 more", b, a)
+	}
+	a1, b1 := cue(host, CueNoiseCorr), cue(smooth, CueNoiseCorr)
+	a2, b2 := cue(host, CueResampling), cue(smooth, CueResampling)
+	t.Logf("resampled face: noise correlation %.3f → %.3f, resampling %.3f → %.3f", a1, b1, a2, b2)
+	if b1 < a1+0.1 && b2 < a2+0.1 {
+		t.Errorf("resampled face: noise correlation %.3f (original %.3f), resampling %.3f (original %.3f); want one at least 0.1 more", b1, a1, b2, a2)
 	}
 }

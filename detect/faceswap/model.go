@@ -22,6 +22,10 @@ type Model struct {
 	Threshold      float64   `json:"threshold"`
 	TrackThreshold float64   `json:"track_threshold"`
 	Description    string    `json:"description"`
+	// CueAUC is, per picture cue (in the order of ImageCues), the AUC of
+	// that cue alone on the TRAIN split (swapped faces against the faces
+	// of real pictures, all blends and JPEG tiers); for reports only.
+	CueAUC []float64 `json:"cue_auc,omitempty"`
 }
 
 func (m *Model) check() error {
@@ -59,5 +63,6 @@ func DefaultModel() Model {
 	m := defaultModel
 	m.ImageWeights = append([]float64(nil), m.ImageWeights...)
 	m.TrackWeights = append([]float64(nil), m.TrackWeights...)
+	m.CueAUC = append([]float64(nil), m.CueAUC...)
 	return m
 }

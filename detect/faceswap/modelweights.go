@@ -4,11 +4,12 @@ package faceswap
 
 // defaultModel was fitted on the TRAIN split of the generated set only.
 var defaultModel = Model{
-	ImageBias:      -4.0140,
-	ImageWeights:   []float64{-2.7031, 1.5998, 6.8886, 4.3338, 1.5554},
-	TrackBias:      -3.3709,
-	TrackWeights:   []float64{-1.0463, 0.3563, 0.1723, 0.5716, -0.5060, 0.4040, 9.5505},
-	Threshold:      0.5483,
-	TrackThreshold: 0.0351,
+	ImageBias:      -2.2660,
+	ImageWeights:   []float64{0.7585, 0.8504, 0.7719, 1.1597, 2.3496, 0.6046},
+	TrackBias:      -0.2135,
+	TrackWeights:   []float64{-0.4895, 0.6173, 0.1917, -0.4425, 1.7586, 0.3545, 0.9855, 0.0000},
+	Threshold:      0.6381,
+	TrackThreshold: 0.5719,
 	Description:    "flag at score ≥ threshold; thresholds chosen so that at most 5 % of the generated TRAIN real pictures (clips) are flagged",
+	CueAUC:         []float64{0.6309, 0.7064, 0.6935, 0.6195, 0.7995, 0.6631},
 }

@@ -24,7 +24,21 @@ var photos = []struct{ Name, Path, Package, Licence string }{
 		"public domain (NASA portrait of Eileen Collins, per skimage.data)"},
 	{"hopper", "usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg", "facedetect",
 		"public domain (U.S. Navy portrait of Grace Hopper)"},
+	// KPhotoAlbum's demo album: snapshots taken by the project's authors,
+	// shipped and licensed with the program (GPL-2+, see the package's
+	// copyright file); these five have a usable frontal face. Indoor,
+	// low-light, camera-JPEG pictures: harder than the two portraits.
+	{"kpa-anne_helene", kpaDemo + "anne_helene.jpg", "kphotoalbum", kpaLicence},
+	{"kpa-bar55", kpaDemo + "bar55.jpg", "kphotoalbum", kpaLicence},
+	{"kpa-bar55_2", kpaDemo + "bar55_2.jpg", "kphotoalbum", kpaLicence},
+	{"kpa-jesper_2", kpaDemo + "jesper_2.jpg", "kphotoalbum", kpaLicence},
+	{"kpa-new_wave_2", kpaDemo + "new_wave_2.jpg", "kphotoalbum", kpaLicence},
 }
+
+const (
+	kpaDemo    = "usr/share/kphotoalbum/demo/"
+	kpaLicence = "GPL-2+ (KPhotoAlbum demo album, shipped with the program)"
+)
 
 // scene is a real picture with one known face.
 type scene struct {

@@ -62,7 +62,7 @@ func fitLogistic(x [][]float64, y []bool) (float64, []float64) {
 		}
 	}
 	wp, wn := 0.5/math.Max(npos, 1), 0.5/math.Max(nneg, 1)
-	const lambda, rate = 1e-3, 2.0
+	const lambda, rate = 1e-2, 2.0
 	g := make([]float64, d)
 	for it := 0; it < 4000; it++ {
 		clear(g)

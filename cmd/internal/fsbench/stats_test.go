@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aigcmark/aigcmark/detect/faceswap"
 )
 
 func TestAUC(t *testing.T) {
@@ -71,5 +73,23 @@ func TestWriteSection(t *testing.T) {
 	s := string(b)
 	if strings.Contains(s, "old") || !strings.Contains(s, "new") || !strings.HasPrefix(s, "# head") || !strings.HasSuffix(s, "tail\n") {
 		t.Errorf("got %q", s)
+	}
+}
+
+func TestCueAUCs(t *testing.T) {
+	n := len(faceswap.ImageCues)
+	vec := func(v float64) []float64 {
+		x := make([]float64, n)
+		x[0], x[1] = v, 1-v
+		return x
+	}
+	set := []sample{
+		{Faces: [][]float64{vec(0.1), vec(0.2)}, IsSwp: []bool{false, false}},
+		{Fake: true, Faces: [][]float64{vec(0.9), vec(0.05)}, IsSwp: []bool{true, false}}, // the second face is not the swapped one
+		{Fake: true, Faces: [][]float64{vec(0.8)}, IsSwp: []bool{true}},
+	}
+	got := cueAUCs(set)
+	if len(got) != n || got[0] != 1 || got[1] != 0 || got[2] != 0.5 {
+		t.Errorf("cueAUCs = %v, want 1, 0, then 0.5 for constant cues", got)
 	}
 }
