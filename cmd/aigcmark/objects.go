@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -37,7 +38,8 @@ func storageFlags(o *storageOptions) []cli.Flag {
 type batchIO struct {
 	opener *storage.Opener
 	shard  storage.Shard
-	work   string // folder for staged objects, removed by close
+	mu     sync.Mutex
+	work   string // folder for staged objects, made on first use, removed by close
 }
 
 func (o storageOptions) open() (*batchIO, error) {
@@ -167,6 +169,8 @@ func (b *batchIO) stage(ctx context.Context, in input) (f fileset.File, done fun
 }
 
 func (b *batchIO) tempDir() (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.work == "" {
 		w, err := os.MkdirTemp("", "aigcmark-batch-")
 		if err != nil {
