@@ -410,9 +410,13 @@ func (v *verifier) metadataTraces(f *os.File, r *verifyReport) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
+	// A metadata structure the trace readers cannot follow in a file the
+	// label reader took is a finding, not a failure: what was read before
+	// it still counts.
 	evs, err := traces.Read(f)
 	if err != nil && !errors.Is(err, traces.ErrUnknownFormat) {
-		return fmt.Errorf("reading generator metadata: %w", err)
+		r.Problems = append(r.Problems, label.Problem{Code: "unreadable-metadata", Severity: label.Warning,
+			Message: "generator metadata: " + err.Error()})
 	}
 	for _, e := range evs {
 		r.Traces = append(r.Traces, traceReport{Kind: "metadata", Source: e.Source, Location: e.Location,
@@ -423,7 +427,8 @@ func (v *verifier) metadataTraces(f *os.File, r *verifyReport) error {
 	}
 	ms, err := c2pa.Find(f)
 	if err != nil && !errors.Is(err, label.ErrUnknownFormat) {
-		return fmt.Errorf("reading C2PA manifests: %w", err)
+		r.Problems = append(r.Problems, label.Problem{Code: "unreadable-metadata", Severity: label.Warning,
+			Message: "C2PA manifest store: " + err.Error()})
 	}
 	for _, m := range ms {
 		cr := c2paReport{Location: m.Where, Active: m.Active, ClaimGenerator: m.ClaimGenerator,

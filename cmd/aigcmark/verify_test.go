@@ -458,3 +458,26 @@ func TestLabelWritesIPTCSourceType(t *testing.T) {
 		}
 	}
 }
+
+// A C2PA store that cannot be read is a warning in the report; the labels
+// and the verdict still stand.
+func TestVerifyUnreadableC2PA(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "label", "--producer", producer, "--explicit", "none", "--audit-log", filepath.Join(dir, "a"), "--recipient", "r", "--out", dir, fixtures.Path("jpeg/plain.jpg")); code != exitOK {
+		t.Fatal(stderr)
+	}
+	p := filepath.Join(dir, "plain.jpg")
+	b, _ := os.ReadFile(p)
+	// An APP11 JUMBF packet whose box claims far more than it holds.
+	seg := []byte{0xFF, 0xEB, 0x00, 0x1A, 'J', 'P', 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x7F, 0xFF, 0xFF, 0xFF, 'j', 'u', 'm', 'b', 0, 0, 0, 9, 'j', 'u', 'm', 'd'}
+	out := append(append(append([]byte{}, b[:2]...), seg...), b[2:]...)
+	os.WriteFile(p, out, 0o644)
+	code, ls := verifyJSON(t, p)
+	if code != exitOK || ls[0].Error != nil || ls[0].Verdict == nil || ls[0].Verdict.Label != "1" {
+		t.Fatalf("exit %d: %+v", code, ls[0])
+	}
+	_, stdout, _ := runCLI(t, "verify", "--json", p)
+	if !strings.Contains(stdout, "unreadable-metadata") || !bytes.Contains([]byte(stdout), []byte("C2PA")) {
+		t.Errorf("no warning about the C2PA store:\n%s", stdout)
+	}
+}
