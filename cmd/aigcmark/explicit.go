@@ -149,10 +149,8 @@ func mediaKind(ctx context.Context, format labelpkg.Format, path string) (string
 		if err != nil {
 			return "", err
 		}
-		for _, s := range info.Streams {
-			if s.CodecType == "video" && !s.AttachedPic {
-				return kindVideo, nil
-			}
+		if info.Video() != nil {
+			return kindVideo, nil
 		}
 		if info.FirstOf("audio") != nil {
 			return kindAudio, nil

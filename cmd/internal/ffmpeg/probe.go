@@ -67,6 +67,17 @@ func (in *Info) FirstOf(codecType string) *Stream {
 	return nil
 }
 
+// Video returns the first video stream that is not an attached picture
+// (cover art), or nil.
+func (in *Info) Video() *Stream {
+	for i := range in.Streams {
+		if s := &in.Streams[i]; s.CodecType == "video" && !s.AttachedPic {
+			return s
+		}
+	}
+	return nil
+}
+
 // Rate returns a frame rate string "N/D" as a number, 0 if it is not one.
 func Rate(s string) float64 {
 	n, d, ok := strings.Cut(s, "/")

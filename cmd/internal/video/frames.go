@@ -66,13 +66,7 @@ func OpenFrames(ctx context.Context, path string, o FrameOptions) (*Frames, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var vs *ffmpeg.Stream
-	for i := range info.Streams {
-		if s := &info.Streams[i]; s.CodecType == "video" && !s.AttachedPic {
-			vs = s
-			break
-		}
-	}
+	vs := info.Video()
 	if vs == nil {
 		return nil, fmt.Errorf("%s: video: no video stream", path)
 	}

@@ -241,12 +241,7 @@ func plan(in string, info *ffmpeg.Info, opts Options) (*job, error) {
 	if ext := strings.ToLower(filepath.Ext(in)); info.Tags["major_brand"] == "qt  " || ext == ".mov" || ext == ".qt" {
 		j.muxer = "mov"
 	}
-	for i := range info.Streams {
-		if s := &info.Streams[i]; s.CodecType == "video" && !s.AttachedPic {
-			j.vs = s
-			break
-		}
-	}
+	j.vs = info.Video()
 	if j.vs == nil {
 		return nil, errors.New("video: no video stream")
 	}

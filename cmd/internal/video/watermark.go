@@ -107,13 +107,7 @@ func DetectVideo(ctx context.Context, path string, key watermark.Key, opts Detec
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", path, err)
 	}
-	var vs *ffmpeg.Stream
-	for i := range info.Streams {
-		if s := &info.Streams[i]; s.CodecType == "video" && !s.AttachedPic {
-			vs = s
-			break
-		}
-	}
+	vs := info.Video()
 	if vs == nil {
 		return d, fmt.Errorf("%s: video: no video stream", path)
 	}
