@@ -101,12 +101,7 @@ func (a *Accumulator) AddLuma(y []byte, w, h, stride int) error {
 	if a.in == nil || a.in.w != w || a.in.h != h {
 		a.in = newPlane(w, h)
 	}
-	for yy := 0; yy < h; yy++ {
-		o := a.in.p[yy*w : (yy+1)*w]
-		for x, v := range y[yy*stride : yy*stride+w] {
-			o[x] = float32(v)
-		}
-	}
+	a.in.setBytes(y, stride)
 	work := whiten(a.in.resize(a.ww, a.wh))
 	for i, v := range work.p {
 		a.sum.p[i] += v

@@ -35,21 +35,9 @@ func lumaOf(img image.Image) *plane {
 	pl := newPlane(w, h)
 	switch m := img.(type) {
 	case *image.YCbCr:
-		for y := 0; y < h; y++ {
-			row := m.Y[(y+b.Min.Y-m.Rect.Min.Y)*m.YStride+(b.Min.X-m.Rect.Min.X):]
-			out := pl.p[y*w : (y+1)*w]
-			for x := range out {
-				out[x] = float32(row[x])
-			}
-		}
+		pl.setBytes(m.Y[m.YOffset(b.Min.X, b.Min.Y):], m.YStride)
 	case *image.Gray:
-		for y := 0; y < h; y++ {
-			row := m.Pix[(y+b.Min.Y-m.Rect.Min.Y)*m.Stride+(b.Min.X-m.Rect.Min.X):]
-			out := pl.p[y*w : (y+1)*w]
-			for x := range out {
-				out[x] = float32(row[x])
-			}
-		}
+		pl.setBytes(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride)
 	case *image.NRGBA:
 		for y := 0; y < h; y++ {
 			row := m.Pix[(y+b.Min.Y-m.Rect.Min.Y)*m.Stride+4*(b.Min.X-m.Rect.Min.X):]
@@ -82,6 +70,17 @@ func lumaOf(img image.Image) *plane {
 		}
 	}
 	return pl
+}
+
+// setBytes fills pl from 8-bit samples, rows stride bytes apart from the
+// start of pix.
+func (pl *plane) setBytes(pix []byte, stride int) {
+	for y := 0; y < pl.h; y++ {
+		out := pl.p[y*pl.w : (y+1)*pl.w]
+		for x, v := range pix[y*stride : y*stride+pl.w] {
+			out[x] = float32(v)
+		}
+	}
 }
 
 // resize resamples pl to w×h with a triangle (area-aware) filter.
