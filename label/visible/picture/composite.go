@@ -3,6 +3,9 @@ package picture
 import (
 	"image"
 	"image/color"
+	"image/draw"
+
+	"github.com/aigcmark/aigcmark/label/visible"
 )
 
 // over composites the non-premultiplied 8-bit colour s over the
@@ -36,89 +39,54 @@ func luma16(r, g, b uint8) uint32 {
 
 // composite draws ov (in the stored picture's coordinates) over m, in
 // place, for the image types the decoders return. m must be the caller's
-// own copy. It reports false for a type it does not handle.
+// own copy. It reports false for a type it does not handle. 8-bit RGBA
+// pictures take visible.DrawOver, the video frames' path; the others are
+// composited at their own depth.
 func composite(m image.Image, ov *image.NRGBA) bool {
 	if ov == nil {
 		return true
 	}
 	r := ov.Rect.Intersect(m.Bounds())
 	switch m := m.(type) {
-	case *image.NRGBA:
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				s := ov.NRGBAAt(x, y)
-				if s.A == 0 {
-					continue
-				}
-				p := m.Pix[m.PixOffset(x, y):]
-				cr, cg, cb, ca := over(s, uint32(p[0])*0x101, uint32(p[1])*0x101, uint32(p[2])*0x101, uint32(p[3])*0x101)
-				p[0], p[1], p[2], p[3] = to8(cr), to8(cg), to8(cb), to8(ca)
-			}
-		}
+	case *image.NRGBA, *image.RGBA:
+		dst := m.(draw.Image)
+		visible.DrawOver(dst, visible.Overlay{Image: ov, At: ov.Rect.Min.Sub(dst.Bounds().Min)})
 	case *image.NRGBA64:
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				s := ov.NRGBAAt(x, y)
-				if s.A == 0 {
-					continue
-				}
-				d := m.NRGBA64At(x, y)
-				cr, cg, cb, ca := over(s, uint32(d.R), uint32(d.G), uint32(d.B), uint32(d.A))
-				m.SetNRGBA64(x, y, color.NRGBA64{uint16(cr), uint16(cg), uint16(cb), uint16(ca)})
-			}
-		}
-	case *image.RGBA:
-		// Premultiplied: out = s·as + d(1-as), alpha likewise.
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				s := ov.NRGBAAt(x, y)
-				if s.A == 0 {
-					continue
-				}
-				p := m.Pix[m.PixOffset(x, y):]
-				c := overPremul(s, color.RGBA64{uint16(p[0]) * 0x101, uint16(p[1]) * 0x101, uint16(p[2]) * 0x101, uint16(p[3]) * 0x101})
-				p[0], p[1], p[2], p[3] = to8(uint32(c.R)), to8(uint32(c.G)), to8(uint32(c.B)), to8(uint32(c.A))
-			}
-		}
+		eachInk(ov, r, func(x, y int, s color.NRGBA) {
+			d := m.NRGBA64At(x, y)
+			cr, cg, cb, ca := over(s, uint32(d.R), uint32(d.G), uint32(d.B), uint32(d.A))
+			m.SetNRGBA64(x, y, color.NRGBA64{uint16(cr), uint16(cg), uint16(cb), uint16(ca)})
+		})
 	case *image.RGBA64:
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				s := ov.NRGBAAt(x, y)
-				if s.A == 0 {
-					continue
-				}
-				m.SetRGBA64(x, y, overPremul(s, m.RGBA64At(x, y)))
-			}
-		}
+		eachInk(ov, r, func(x, y int, s color.NRGBA) { m.SetRGBA64(x, y, overPremul(s, m.RGBA64At(x, y))) })
 	case *image.Gray:
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				s := ov.NRGBAAt(x, y)
-				if s.A == 0 {
-					continue
-				}
-				i := m.PixOffset(x, y)
-				d := uint32(m.Pix[i]) * 0x101
-				m.Pix[i] = to8(mixOpaque(luma16(s.R, s.G, s.B), d, s.A))
-			}
-		}
+		eachInk(ov, r, func(x, y int, s color.NRGBA) {
+			i := m.PixOffset(x, y)
+			m.Pix[i] = to8(mixOpaque(luma16(s.R, s.G, s.B), uint32(m.Pix[i])*0x101, s.A))
+		})
 	case *image.Gray16:
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				s := ov.NRGBAAt(x, y)
-				if s.A == 0 {
-					continue
-				}
-				d := uint32(m.Gray16At(x, y).Y)
-				m.SetGray16(x, y, color.Gray16{uint16(mixOpaque(luma16(s.R, s.G, s.B), d, s.A))})
-			}
-		}
+		eachInk(ov, r, func(x, y int, s color.NRGBA) {
+			d := uint32(m.Gray16At(x, y).Y)
+			m.SetGray16(x, y, color.Gray16{uint16(mixOpaque(luma16(s.R, s.G, s.B), d, s.A))})
+		})
 	case *image.YCbCr:
 		compositeYCbCr(m, ov, r)
 	default:
 		return false
 	}
 	return true
+}
+
+// eachInk calls f for every pixel of r where the overlay is not fully
+// transparent, with the overlay's colour there.
+func eachInk(ov *image.NRGBA, r image.Rectangle, f func(x, y int, s color.NRGBA)) {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if s := ov.NRGBAAt(x, y); s.A != 0 {
+				f(x, y, s)
+			}
+		}
+	}
 }
 
 // overPremul composites the non-premultiplied colour s over the
