@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aigcmark/aigcmark/cmd/internal/benchdoc"
 	"github.com/aigcmark/aigcmark/label"
 )
 
@@ -550,29 +551,14 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// The watermark benchmark (cmd/internal/wmbench, make bench-watermark)
-// and the face-swap one (cmd/internal/fsbench, make bench-faceswap) write
-// their own sections of the report between markers; rewriting the report
-// keeps them.
-const (
-	watermarkBegin = "<!-- watermark:begin -->"
-	watermarkEnd   = "<!-- watermark:end -->"
-)
-
-// keptSection returns the other benchmarks' sections (watermark images and
-// video, face swap) of the report at path, each with a leading blank line,
-// or "" when there are none.
+// keptSection returns the sections other benchmarks own (benchdoc.Kept)
+// of the report at path, each with a leading blank line, or "" when there
+// are none: rewriting the report keeps them.
 func keptSection(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	s := string(b)
 	var out string
-	for _, m := range [][2]string{{watermarkBegin, watermarkEnd}, {"<!-- watermark-video:begin -->", "<!-- watermark-video:end -->"}, {"<!-- faceswap:begin -->", "<!-- faceswap:end -->"}} {
-		i, j := strings.Index(s, m[0]), strings.Index(s, m[1])
-		if i >= 0 && j > i {
-			out += "\n" + s[i:j+len(m[1])] + "\n"
+	for _, sec := range benchdoc.Kept {
+		if f := sec.Find(path); f != "" {
+			out += "\n" + f + "\n"
 		}
 	}
 	return out

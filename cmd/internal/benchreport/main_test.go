@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aigcmark/aigcmark/cmd/internal/benchdoc"
 	"github.com/aigcmark/aigcmark/label"
 )
 
@@ -203,8 +204,8 @@ func TestKeptSection(t *testing.T) {
 	if keptSection(p) != "" {
 		t.Fatal("a section from a missing file")
 	}
-	os.WriteFile(p, []byte("# old\n\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\ntail\n<!-- faceswap:begin -->\nfs\n<!-- faceswap:end -->\n"), 0o644)
-	if got := keptSection(p); got != "\n"+watermarkBegin+"\nwm table\n"+watermarkEnd+"\n\n<!-- faceswap:begin -->\nfs\n<!-- faceswap:end -->\n" {
+	os.WriteFile(p, []byte("# old\n\n"+benchdoc.Watermark.Begin+"\nwm table\n"+benchdoc.Watermark.End+"\ntail\n<!-- faceswap:begin -->\nfs\n<!-- faceswap:end -->\n"), 0o644)
+	if got := keptSection(p); got != "\n"+benchdoc.Watermark.Begin+"\nwm table\n"+benchdoc.Watermark.End+"\n\n<!-- faceswap:begin -->\nfs\n<!-- faceswap:end -->\n" {
 		t.Fatalf("kept %q", got)
 	}
 }

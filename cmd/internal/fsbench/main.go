@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aigcmark/aigcmark/cmd/internal/benchdoc"
 	"github.com/aigcmark/aigcmark/detect/faceswap"
 )
 
@@ -182,7 +183,7 @@ func run(ctx context.Context, o options) error {
 	text := rep.markdown()
 	fmt.Print(text)
 	if o.Out != "" {
-		return writeSection(o.Out, text, beginMarker, endMarker)
+		return benchdoc.Faceswap.Write(o.Out, text)
 	}
 	return nil
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aigcmark/aigcmark/detect/faceswap"
@@ -58,21 +55,6 @@ func TestFitLogisticSeparates(t *testing.T) {
 	b, w := fitLogistic(x, y)
 	if w[0] <= 3*math.Abs(w[1]) {
 		t.Errorf("weights %v (bias %v): the informative feature should dominate", w, b)
-	}
-}
-
-func TestWriteSection(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "B.md")
-	if err := os.WriteFile(p, []byte("# head\n\n"+beginMarker+"\nold\n"+endMarker+"\n\ntail\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeSection(p, beginMarker+"\nnew\n"+endMarker+"\n", beginMarker, endMarker); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	s := string(b)
-	if strings.Contains(s, "old") || !strings.Contains(s, "new") || !strings.HasPrefix(s, "# head") || !strings.HasSuffix(s, "tail\n") {
-		t.Errorf("got %q", s)
 	}
 }
 
