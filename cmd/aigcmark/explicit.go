@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aigcmark/aigcmark/cmd/internal/audio"
@@ -428,6 +429,27 @@ func (s *explicitSetup) text(in, out string) (string, error) {
 }
 
 // decodePicture decodes the picture at path as the viewer sees it.
+// pictureFile decodes the picture at path at most once, for the checks
+// that read the same file (the explicit label, the watermark, the face
+// evidence).
+type pictureFile struct {
+	path string
+	max  int64
+	once sync.Once
+	img  image.Image
+	err  error
+}
+
+func newPictureFile(path string, maxPixels int64) *pictureFile {
+	return &pictureFile{path: path, max: maxPixels}
+}
+
+// decode returns the decoded picture, or the error decoding gave.
+func (p *pictureFile) decode(ctx context.Context) (image.Image, error) {
+	p.once.Do(func() { p.img, p.err = decodePicture(ctx, p.path, p.max) })
+	return p.img, p.err
+}
+
 func decodePicture(ctx context.Context, path string, maxPixels int64) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -160,7 +160,7 @@ func faceswapEvidence(ctx context.Context, path string, o faceswapOptions) *face
 		s := err.Error()
 		return &faceswapReport{Faces: []faceswap.Face{}, Frames: []faceswapFrame{}, Tracks: []faceswap.Track{}, Error: &s}
 	}
-	r := fs.check(ctx, fileset.File{Path: path}, nil, "")
+	r := fs.check(ctx, fileset.File{Path: path}, nil, "", nil)
 	r.Path = ""
 	return &r
 }
@@ -199,7 +199,7 @@ func runFaceswap(ctx context.Context, o faceswapOptions, args []string, stdout, 
 	counts := map[faceswap.Verdict]int{}
 	var failed, checked int
 	batch.Run(ctx, len(files), o.Jobs, func(ctx context.Context, i int) (r faceswapReport) {
-		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = fs.check(ctx, f, bars, pages[i]) })
+		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = fs.check(ctx, f, bars, pages[i], nil) })
 		r.Path = ins[i].Path
 		return r
 	}, func(i int, r faceswapReport) {
@@ -259,7 +259,7 @@ func reportPaths(dir string, files []fileset.File) []string {
 
 // check analyses one input; errors end up in the report. page, when set,
 // is where the HTML report goes.
-func (fs *faceswapper) check(ctx context.Context, in fileset.File, bars *progress.Batch, page string) faceswapReport {
+func (fs *faceswapper) check(ctx context.Context, in fileset.File, bars *progress.Batch, page string, pic *pictureFile) faceswapReport {
 	r := faceswapReport{Path: in.Path, Faces: []faceswap.Face{}, Frames: []faceswapFrame{}, Tracks: []faceswap.Track{}}
 	fail := func(err error) faceswapReport {
 		// The report names the input; the video errors start with it too.
@@ -276,7 +276,10 @@ func (fs *faceswapper) check(ctx context.Context, in fileset.File, bars *progres
 		pg   *faceswapreport.Page
 		kind string
 	)
-	img, err := decodePicture(ctx, in.Path, fs.o.MaxPixels)
+	if pic == nil {
+		pic = newPictureFile(in.Path, fs.o.MaxPixels)
+	}
+	img, err := pic.decode(ctx)
 	switch {
 	case err == nil:
 		kind = "image"

@@ -155,7 +155,7 @@ func inspectOne(ctx context.Context, o inspectOptions, in fileset.File, mode lab
 	r.Problems = append(r.Problems, label.Review(found, mode)...)
 	r.Compliant = len(found) > 0 && !label.HasErrors(r.Problems)
 	if o.Explicit {
-		r.Explicit = inspectExplicit(ctx, format, in.Path, o.MaxPixels)
+		r.Explicit = inspectExplicit(ctx, format, in.Path, newPictureFile(in.Path, o.MaxPixels))
 	}
 	return r
 }

@@ -50,8 +50,9 @@ type cueReport struct {
 	Pattern string  `json:"pattern"` // ".- .." for the AI rhythm
 }
 
-// inspectExplicit measures the explicit label of the file at path.
-func inspectExplicit(ctx context.Context, format label.Format, path string, maxPixels int64) *explicitReport {
+// inspectExplicit measures the explicit label of the file at path (pic
+// decodes it when it is a picture).
+func inspectExplicit(ctx context.Context, format label.Format, path string, pic *pictureFile) *explicitReport {
 	kind, err := mediaKind(ctx, format, path)
 	if kind == "" && err == nil {
 		return nil
@@ -60,7 +61,7 @@ func inspectExplicit(ctx context.Context, format label.Format, path string, maxP
 	if err == nil {
 		switch kind {
 		case kindImage:
-			err = r.image(ctx, path, maxPixels)
+			err = r.image(ctx, pic)
 		case kindVideo:
 			err = r.video(ctx, path)
 		case kindAudio:
@@ -91,8 +92,8 @@ func round4(x float64) float64 {
 
 // image decodes the picture as the viewer sees it (EXIF orientation
 // applied) and looks for the label in its pixels.
-func (r *explicitReport) image(ctx context.Context, path string, maxPixels int64) error {
-	img, err := decodePicture(ctx, path, maxPixels)
+func (r *explicitReport) image(ctx context.Context, pic *pictureFile) error {
+	img, err := pic.decode(ctx)
 	if err != nil {
 		return err
 	}

@@ -325,12 +325,15 @@ func (v *verifier) check(ctx context.Context, in fileset.File) verifyReport {
 		r.checks = append(r.checks, c)
 	}
 
+	// The picture is decoded once for the checks that read its pixels.
+	pic := newPictureFile(in.Path, v.o.MaxPixels)
+
 	// Traces in the metadata.
 	if err := v.metadataTraces(f, &r); err != nil {
 		return fail(err)
 	}
 	if v.wm != nil && (kind == kindImage || kind == kindVideo) {
-		r.Watermark = v.watermark(ctx, in, found)
+		r.Watermark = v.watermark(ctx, in, found, pic)
 		if r.Watermark.Found {
 			detail := "payload " + *r.Watermark.Payload
 			if m := r.Watermark.MatchesLabel; m != nil && *m {
@@ -341,7 +344,7 @@ func (v *verifier) check(ctx context.Context, in fileset.File) verifyReport {
 		}
 	}
 	if v.o.Explicit && kind != "" {
-		r.Explicit = inspectExplicit(ctx, format, in.Path, v.o.MaxPixels)
+		r.Explicit = inspectExplicit(ctx, format, in.Path, pic)
 		if e := r.Explicit; e != nil && e.Error == nil && (e.Found || len(e.Cues) > 0) {
 			r.Traces = append(r.Traces, traceReport{Kind: "explicit-label", Source: "aigcmark explicit label detector",
 				Location: e.Kind, Detail: e.describe(), Strength: traces.Strong})
@@ -349,7 +352,7 @@ func (v *verifier) check(ctx context.Context, in fileset.File) verifyReport {
 	}
 
 	if v.fs != nil && (kind == kindImage || kind == kindVideo) {
-		fr := v.fs.check(ctx, in, nil, "")
+		fr := v.fs.check(ctx, in, nil, "", pic)
 		fr.Path = ""
 		r.Faceswap = &fr
 	}
@@ -459,8 +462,8 @@ func (v *verifier) metadataTraces(f *os.File, r *verifyReport) error {
 }
 
 // watermark looks for the mark and ties its payload to the labels found.
-func (v *verifier) watermark(ctx context.Context, in fileset.File, found []label.Found) *watermarkCheck {
-	w := &watermarkCheck{detectReport: detectOne(ctx, in, *v.wm, v.o.MaxPixels)}
+func (v *verifier) watermark(ctx context.Context, in fileset.File, found []label.Found, pic *pictureFile) *watermarkCheck {
+	w := &watermarkCheck{detectReport: detectOne(ctx, in, *v.wm, pic)}
 	w.Path = ""
 	if w.Found && len(found) > 0 {
 		m := false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/jpeg"
@@ -479,5 +480,18 @@ func TestVerifyUnreadableC2PA(t *testing.T) {
 	_, stdout, _ := runCLI(t, "verify", "--json", p)
 	if !strings.Contains(stdout, "unreadable-metadata") || !bytes.Contains([]byte(stdout), []byte("C2PA")) {
 		t.Errorf("no warning about the C2PA store:\n%s", stdout)
+	}
+}
+
+// The checks that read a picture's pixels share one decoding.
+func TestPictureDecodedOnce(t *testing.T) {
+	pic := newPictureFile(fixtures.Path("jpeg/exif-icc-xmp.jpg"), 1<<24)
+	a, err := pic.decode(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pic.decode(context.Background())
+	if a == nil || a != b {
+		t.Error("a second decode made a second picture")
 	}
 }

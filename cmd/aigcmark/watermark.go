@@ -118,7 +118,7 @@ func runDetect(ctx context.Context, o detectOptions, args []string, stdout, stde
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	batch.Run(ctx, len(ins), max(o.Jobs, 1), func(ctx context.Context, i int) (r detectReport) {
-		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = detectOne(ctx, f, key, o.MaxPixels) })
+		bio.withLocal(ctx, ins[i], func(f fileset.File) { r = detectOne(ctx, f, key, newPictureFile(f.Path, o.MaxPixels)) })
 		r.Path = ins[i].Path
 		return r
 	}, func(i int, r detectReport) {
@@ -154,7 +154,7 @@ func runDetect(ctx context.Context, o detectOptions, args []string, stdout, stde
 	return nil
 }
 
-func detectOne(ctx context.Context, in fileset.File, key watermark.Key, maxPixels int64) detectReport {
+func detectOne(ctx context.Context, in fileset.File, key watermark.Key, pic *pictureFile) detectReport {
 	r := detectReport{Path: in.Path}
 	fail := func(err error) detectReport {
 		s := describe(err, in.Path)
@@ -181,7 +181,7 @@ func detectOne(ctx context.Context, in fileset.File, key watermark.Key, maxPixel
 			r.Segments = append(r.Segments, sr)
 		}
 	} else {
-		img, err := decodePicture(ctx, in.Path, maxPixels)
+		img, err := pic.decode(ctx)
 		if errors.Is(err, label.ErrUnknownFormat) {
 			return fail(fmt.Errorf("not a picture (JPEG, PNG, WebP, GIF) or a video (MP4, MOV)"))
 		}
