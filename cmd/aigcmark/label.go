@@ -358,25 +358,25 @@ func labelInput(ctx context.Context, o labelOptions, ex *explicitSetup, signer s
 	if in.Err != nil {
 		return labelOne(ctx, o, ex, signer, in.File, bars)
 	}
-	src, err := source(ctx, in)
-	if err != nil {
-		return labelResult{err: err}
-	}
-	switch {
-	case out != nil:
-		if ok, err := out.done(ctx, in, src); err != nil {
+	if out != nil {
+		pre, err := listed(in)
+		if err != nil {
+			return labelResult{err: err}
+		}
+		if ok, err := out.done(ctx, in, pre); err != nil {
 			return labelResult{err: err}
 		} else if ok {
-			return labelResult{skipped: true, skipNote: "already labeled (" + out.URL(in) + " records this source)", out: out.URL(in), bytes: src.Size}
+			return labelResult{skipped: true, skipNote: "already labeled (" + out.URL(in) + " records this source)", out: out.URL(in), bytes: pre.Size}
 		}
-	case src.Meta.SourceETag() != "":
-		return labelResult{skipped: true, skipNote: "already labeled in place by aigcmark", out: in.Path, bytes: src.Size}
 	}
-	f, cleanup, err := bio.stage(ctx, in)
+	f, src, cleanup, err := bio.stage(ctx, in)
 	if err != nil {
 		return labelResult{err: err}
 	}
 	defer cleanup()
+	if out == nil && src.Meta.SourceETag() != "" {
+		return labelResult{skipped: true, skipNote: "already labeled in place by aigcmark", out: in.Path, bytes: src.Size}
+	}
 	local := o
 	remoteOut := out != nil && out.dir == ""
 	if remoteOut || o.InPlace && in.store != nil {

@@ -129,18 +129,23 @@ func files(ins []input) []fileset.File {
 	return fs
 }
 
-// stage returns a local file holding the input: a local input itself, a
-// remote object downloaded (with retries) into a fresh folder under the
-// batch's work folder, keeping its base name (some formats are told by
-// their names). done removes what stage made.
-func (b *batchIO) stage(ctx context.Context, in input) (f fileset.File, done func(), err error) {
+// stage returns a local file holding the input and the input as the
+// source of an output, with its metadata: a local input itself (stat'ed),
+// or a remote object downloaded (with retries) into a fresh folder under
+// the batch's work folder, keeping its base name (some formats are told by
+// their names), described as it was opened. done removes what stage made.
+func (b *batchIO) stage(ctx context.Context, in input) (f fileset.File, src storage.Object, done func(), err error) {
 	f = in.File
-	if in.store == nil || in.Err != nil {
-		return f, func() {}, nil
+	if in.Err != nil {
+		return f, src, func() {}, nil
+	}
+	if in.store == nil {
+		src, err = storage.StatFile(in.Path)
+		return f, src, func() {}, err
 	}
 	dir, err := b.tempDir()
 	if err != nil {
-		return f, nil, err
+		return f, src, nil, err
 	}
 	done = func() { os.RemoveAll(dir) }
 	p := filepath.Join(dir, filepath.Base(filepath.FromSlash(in.obj.Key)))
@@ -150,6 +155,7 @@ func (b *batchIO) stage(ctx context.Context, in input) (f fileset.File, done fun
 			return err
 		}
 		defer r.Close()
+		src = r.Object()
 		w, err := os.Create(p)
 		if err != nil {
 			return err
@@ -162,10 +168,10 @@ func (b *batchIO) stage(ctx context.Context, in input) (f fileset.File, done fun
 	})
 	if err != nil {
 		done()
-		return f, nil, fmt.Errorf("downloading: %w", err)
+		return f, src, nil, fmt.Errorf("downloading: %w", err)
 	}
 	f.Path = p
-	return f, done, nil
+	return f, src, done, nil
 }
 
 func (b *batchIO) tempDir() (string, error) {
@@ -223,14 +229,10 @@ func (o *output) URL(in input) string {
 	return o.store.URL(o.key(in))
 }
 
-// source describes the input as the source of an output: its object,
-// with metadata (a listed object is stat'ed for it, a local file too).
-func source(ctx context.Context, in input) (storage.Object, error) {
+// listed is the input as its listing describes it: enough (the ETag) to
+// tell whether an output already records it. A local file is stat'ed.
+func listed(in input) (storage.Object, error) {
 	if in.store != nil {
-		if in.obj.Meta.User == nil && in.obj.Meta.ContentType == "" {
-			// Listed objects come without metadata.
-			return in.store.Stat(ctx, in.obj.Key)
-		}
 		return in.obj, nil
 	}
 	return storage.StatFile(in.Path)
@@ -467,7 +469,7 @@ func inputSize(ins []input) int64 {
 // first (a staging error reaches fn as the file's Err) and removing the
 // staged copy afterwards.
 func (b *batchIO) withLocal(ctx context.Context, in input, fn func(fileset.File)) {
-	f, done, err := b.stage(ctx, in)
+	f, _, done, err := b.stage(ctx, in)
 	if err != nil {
 		f, done = in.File, func() {}
 		f.Err = err

@@ -224,8 +224,7 @@ func (p *propagator) input(ctx context.Context, bio *batchIO, out *output, in in
 		return p.one(ctx, in.File, bars)
 	}
 	line := propagateLine{Input: in.Path, Applied: []string{}, Reasons: []string{}}
-	src, err := source(ctx, in)
-	if err != nil {
+	fail := func(err error) propagateLine {
 		s := err.Error()
 		line.Error = &s
 		return line
@@ -236,49 +235,51 @@ func (p *propagator) input(ctx context.Context, bio *batchIO, out *output, in in
 		line.Applied = []string{"skipped: " + note}
 		return line
 	}
-	switch {
-	case out != nil:
-		if ok, err := out.done(ctx, in, src); err != nil {
-			s := err.Error()
-			line.Error = &s
-			return line
+	if out != nil {
+		pre, err := listed(in)
+		if err != nil {
+			return fail(err)
+		}
+		if ok, err := out.done(ctx, in, pre); err != nil {
+			return fail(err)
 		} else if ok {
 			return skip("already propagated ("+out.URL(in)+" records this source)", out.URL(in))
 		}
-	case src.Meta.SourceETag() != "":
+	}
+	f, src, cleanup, err := bio.stage(ctx, in)
+	if err != nil {
+		return fail(err)
+	}
+	defer cleanup()
+	if out == nil && src.Meta.SourceETag() != "" {
 		return skip("already propagated in place by aigcmark", in.Path)
 	}
-	var l propagateLine
-	bio.withLocal(ctx, in, func(f fileset.File) {
-		outDir, inPlace := p.o.Out, p.o.InPlace
-		if out != nil && out.dir == "" || p.o.InPlace && in.store != nil {
-			dir, err := bio.tempDir()
-			if err != nil {
-				f.Err = err
-			} else {
-				defer os.RemoveAll(dir)
-				outDir, inPlace = dir, false
-			}
-		}
-		l = p.oneTo(ctx, f, bars, outDir, inPlace)
-		if l.Error != nil || l.Output == nil {
-			return
-		}
-		var err error
-		switch {
-		case p.o.InPlace && in.store != nil:
-			*l.Output, err = upload(ctx, in.store, in.obj.Key, *l.Output, out.meta(src))
-		case p.o.InPlace:
-			err = recordLocal(*l.Output, out.meta(src))
-		default:
-			*l.Output, err = out.publish(ctx, in, src, *l.Output)
-		}
+	outDir, inPlace := p.o.Out, p.o.InPlace
+	if out != nil && out.dir == "" || p.o.InPlace && in.store != nil {
+		dir, err := bio.tempDir()
 		if err != nil {
-			s := err.Error()
-			l.Error, l.Output = &s, nil
+			return fail(err)
 		}
-	})
+		defer os.RemoveAll(dir)
+		outDir, inPlace = dir, false
+	}
+	l := p.oneTo(ctx, f, bars, outDir, inPlace)
 	l.Input = in.Path
+	if l.Error != nil || l.Output == nil {
+		return l
+	}
+	switch {
+	case p.o.InPlace && in.store != nil:
+		*l.Output, err = upload(ctx, in.store, in.obj.Key, *l.Output, out.meta(src))
+	case p.o.InPlace:
+		err = recordLocal(*l.Output, out.meta(src))
+	default:
+		*l.Output, err = out.publish(ctx, in, src, *l.Output)
+	}
+	if err != nil {
+		s := err.Error()
+		l.Error, l.Output = &s, nil
+	}
 	return l
 }
 
