@@ -200,7 +200,7 @@ func (bb *bucketBench) markdown() string {
 		}
 		p("| %s | %d | %s | %.0f | %s |\n", r.Where, r.Jobs, fmtDur(r.median()), float64(bb.Objects)/r.median().Seconds(), strings.Join(runs, ", "))
 	}
-	p("\nEvery object costs the bucket path a HEAD (already done?), a GET, a HEAD of the source's metadata and a PUT on the loopback server, which also writes to the same disk; more jobs overlap those round trips.\n")
+	p("\nEvery object costs the bucket path a HEAD of the output (already done?), a HEAD and a GET of the source (the HEAD pins its ETag and brings its metadata) and a PUT on the loopback server, which also writes to the same disk; more jobs overlap those round trips.\n")
 	return b.String()
 }
 
